@@ -1,0 +1,206 @@
+import { z } from 'zod'
+
+/**
+ * One zod schema over the environment. Every variable has a default or is optional, so a bare
+ * `bun run start` works (embedded database, local auth, local LLM and embeddings). An invalid
+ * value stops start-up with one message naming every bad variable — never its value, because
+ * several of them are secrets.
+ */
+
+const PROVIDERS = ['local', 'openai', 'anthropic'] as const
+export type LlmProviderName = (typeof PROVIDERS)[number]
+
+// An empty variable (`FOO=` in a .env file) means "not set", not "set to the empty string".
+const unsetIfEmpty = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value
+
+const text = () => z.preprocess(unsetIfEmpty, z.string().trim().optional())
+const secret = (minLength = 1) =>
+  z.preprocess(unsetIfEmpty, z.string().min(minLength, `must be at least ${minLength} characters`).optional())
+const int = (fallback: number, min: number, max: number) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`)
+      .default(fallback),
+  )
+const flag = (fallback: boolean) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  )
+const url = (protocols: string[]) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), {
+        message: `must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL`,
+      })
+      .optional(),
+  )
+const list = <T extends z.ZodType>(item: T, fallback: string) =>
+  z.preprocess(
+    (v) =>
+      (typeof v === 'string' ? v : fallback)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    z.array(item),
+  )
+
+const schema = z
+  .object({
+    NODE_ENV: z.preprocess(
+      unsetIfEmpty,
+      z.enum(['development', 'production', 'test']).default('development'),
+    ),
+    PORT: int(3001, 0, 65535),
+    HOST: z.preprocess(unsetIfEmpty, z.string().default('0.0.0.0')),
+    DATA_DIR: z.preprocess(unsetIfEmpty, z.string().default('.data')),
+    DATABASE_URL: url(['postgres:', 'postgresql:']),
+    /** Prepared statements; unset = on, except for Supabase's transaction pooler port 6543. */
+    DATABASE_PREPARE: z.preprocess(unsetIfEmpty, flag(true).optional()),
+    DATABASE_POOL_MAX: int(10, 1, 200),
+    SUPABASE_URL: url(['http:', 'https:']),
+    SUPABASE_ANON_KEY: secret(),
+    SUPABASE_SERVICE_ROLE_KEY: secret(),
+    SUPABASE_JWT_SECRET: secret(32),
+    LOCAL_JWT_SECRET: secret(32),
+    AUTH_CACHE_TTL_MS: int(60_000, 0, 3_600_000),
+    AUTH_CACHE_MAX_ENTRIES: int(10_000, 1, 10_000_000),
+    LLM_PROVIDER: z.preprocess(
+      unsetIfEmpty,
+      z.enum(PROVIDERS, { error: 'must be local, openai or anthropic' }).optional(),
+    ),
+    LLM_FALLBACK_PROVIDERS: list(z.enum(PROVIDERS, { error: 'each must be local, openai or anthropic' }), ''),
+    OPENAI_API_KEY: secret(),
+    OPENAI_BASE_URL: url(['http:', 'https:']),
+    OPENAI_CHAT_MODEL: z.preprocess(unsetIfEmpty, z.string().default('gpt-4o-mini')),
+    OPENAI_CHAT_FALLBACK_MODEL: text(),
+    OPENAI_EMBED_MODEL: z.preprocess(unsetIfEmpty, z.string().default('text-embedding-3-small')),
+    ANTHROPIC_API_KEY: secret(),
+    ANTHROPIC_BASE_URL: url(['http:', 'https:']),
+    ANTHROPIC_CHAT_MODEL: z.preprocess(unsetIfEmpty, z.string().default('claude-sonnet-4-5')),
+    ANTHROPIC_CHAT_FALLBACK_MODEL: text(),
+    EMBEDDINGS_PROVIDER: z.preprocess(
+      unsetIfEmpty,
+      z.enum(['openai', 'local'], { error: 'must be openai or local' }).optional(),
+    ),
+    LLM_TIMEOUT_MS: int(60_000, 1_000, 600_000),
+    LLM_FIRST_TOKEN_TIMEOUT_MS: int(15_000, 500, 300_000),
+    LLM_MAX_OUTPUT_TOKENS: int(1_024, 16, 32_000),
+    BREAKER_ERROR_THRESHOLD_PERCENT: int(50, 1, 100),
+    BREAKER_VOLUME_THRESHOLD: int(5, 1, 10_000),
+    BREAKER_RESET_TIMEOUT_MS: int(30_000, 100, 3_600_000),
+    LANGSMITH_TRACING: flag(false),
+    LANGSMITH_API_KEY: secret(),
+    LANGSMITH_ENDPOINT: url(['http:', 'https:']),
+    LANGSMITH_PROJECT: z.preprocess(unsetIfEmpty, z.string().default('pilar-backend')),
+    REDIS_URL: url(['redis:', 'rediss:']),
+    CORS_ORIGINS: list(
+      z.string().refine((o) => o === '*' || (URL.canParse(o) && new URL(o).origin === o), {
+        message: 'each must be an origin such as https://app.example.com (no path), or *',
+      }),
+      'http://localhost:5173',
+    ),
+    TRUST_PROXY: flag(false),
+    METRICS_TOKEN: secret(16),
+    BODY_LIMIT_BYTES: int(1_048_576, 1_024, 104_857_600),
+    SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
+    LOG_LEVEL: z.preprocess(
+      unsetIfEmpty,
+      z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+          error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+        })
+        .default('info'),
+    ),
+    CONVERSATION_TTL_DAYS: int(7, 1, 365),
+  })
+  .transform((env) => {
+    // Defaults that depend on other variables: a key alone is enough to choose a provider.
+    const llmProvider: LlmProviderName =
+      env.LLM_PROVIDER ?? (env.OPENAI_API_KEY ? 'openai' : env.ANTHROPIC_API_KEY ? 'anthropic' : 'local')
+    const llmChain = [...new Set<LlmProviderName>([llmProvider, ...env.LLM_FALLBACK_PROVIDERS])]
+    const databasePrepare =
+      env.DATABASE_PREPARE ?? !(env.DATABASE_URL && new URL(env.DATABASE_URL).port === '6543')
+    return {
+      ...env,
+      LLM_PROVIDER: llmProvider,
+      EMBEDDINGS_PROVIDER: env.EMBEDDINGS_PROVIDER ?? (env.OPENAI_API_KEY ? 'openai' : 'local'),
+      DATABASE_PREPARE: databasePrepare,
+      /** Providers in the order the failover router tries them, without repeats. */
+      llmChain,
+      databaseMode: env.DATABASE_URL ? ('postgres' as const) : ('embedded' as const),
+      authMode: env.SUPABASE_URL ? ('supabase' as const) : ('local' as const),
+    }
+  })
+
+export type Config = z.output<typeof schema>
+
+/**
+ * Rules that span variables. They read the raw environment so they are reported together with
+ * per-variable problems, not only once every variable parses.
+ */
+function crossChecks(raw: Record<string, string | undefined>): string[] {
+  const env = (name: string) => {
+    const value = raw[name]?.trim()
+    return value ? value : undefined
+  }
+  const problems: string[] = []
+  if (env('SUPABASE_URL') && !env('SUPABASE_ANON_KEY') && !env('SUPABASE_SERVICE_ROLE_KEY')) {
+    problems.push('SUPABASE_URL is set but neither SUPABASE_ANON_KEY nor SUPABASE_SERVICE_ROLE_KEY is')
+  }
+  const chain = [
+    env('LLM_PROVIDER'),
+    ...(env('LLM_FALLBACK_PROVIDERS') ?? '').split(',').map((p) => p.trim()),
+  ]
+  // An OpenAI-compatible server (Ollama, vLLM) may need no key, but then it needs a base URL.
+  const openaiReachable = env('OPENAI_API_KEY') || env('OPENAI_BASE_URL')
+  if (chain.includes('openai') && !openaiReachable) {
+    problems.push('OPENAI_API_KEY is required when openai is in LLM_PROVIDER or LLM_FALLBACK_PROVIDERS')
+  }
+  if (chain.includes('anthropic') && !env('ANTHROPIC_API_KEY')) {
+    problems.push('ANTHROPIC_API_KEY is required when anthropic is in LLM_PROVIDER or LLM_FALLBACK_PROVIDERS')
+  }
+  if (env('EMBEDDINGS_PROVIDER') === 'openai' && !openaiReachable) {
+    problems.push('OPENAI_API_KEY is required when EMBEDDINGS_PROVIDER is openai')
+  }
+  if (['true', '1', 'yes'].includes(env('LANGSMITH_TRACING') ?? '') && !env('LANGSMITH_API_KEY')) {
+    problems.push('LANGSMITH_API_KEY is required when LANGSMITH_TRACING is true')
+  }
+  return problems
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] }
+
+/** Parses the environment. Problems name the variable and the rule, never the value. */
+export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
+  const parsed = schema.safeParse(env)
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`)),
+    ...crossChecks(env),
+  ]
+  if (parsed.success && problems.length === 0) return { ok: true, config: parsed.data }
+  return { ok: false, problems: [...new Set(problems)] }
+}
+
+/** The one-line summary logged at start-up: modes only, no secrets. */
+export function describeModes(config: Config) {
+  return {
+    database: config.databaseMode === 'embedded' ? `embedded (${config.DATA_DIR})` : 'postgres',
+    auth: config.authMode,
+    llm: config.llmChain.join(' > '),
+    embeddings: config.EMBEDDINGS_PROVIDER,
+    redis: config.REDIS_URL ? 'on' : 'off',
+  }
+}

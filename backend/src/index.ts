@@ -1,0 +1,95 @@
+import { newApp } from '@/app'
+import { describeModes, loadConfig } from '@/config'
+import { DataDirLockedError } from '@/lib/db/data-dir-lock'
+import { MigrationError } from '@/lib/db/migrations'
+import { createLogger } from '@/lib/log'
+import { buildServices } from '@/services'
+
+// Process entry: config → services → Bun.serve → graceful shutdown.
+
+const parsed = loadConfig(process.env)
+if (!parsed.ok) {
+  console.error(
+    `Invalid configuration (${parsed.problems.length}):\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}`,
+  )
+  process.exit(1)
+}
+const config = parsed.config
+const logger = createLogger(config.LOG_LEVEL)
+logger.info({ modes: describeModes(config) }, 'starting')
+
+const services = await buildServices(config, logger).catch((error: unknown) => {
+  if (error instanceof MigrationError) {
+    logger.fatal(
+      { file: error.file, postgres_error: error.postgresMessage },
+      `migration ${error.file} failed`,
+    )
+  } else if (error instanceof DataDirLockedError) {
+    logger.fatal({ data_dir: error.dataDir, holder_pid: error.pid }, error.message)
+  } else {
+    logger.fatal({ err: error }, 'start-up failed')
+  }
+  process.exit(1)
+})
+
+const app = newApp(services)
+const server = await listen()
+logger.info({ url: server.url.href, port: server.port, version: services.version }, 'listening')
+
+async function listen() {
+  try {
+    return Bun.serve({
+      port: config.PORT,
+      hostname: config.HOST,
+      fetch: (request, bunServer) => app.fetch(request, { server: bunServer }),
+      // Bun cuts a connection after 10 s without bytes. Ordinary requests get a generous 120 s;
+      // streaming routes lift the limit for their own request with `server.timeout(req, 0)`.
+      idleTimeout: 120,
+      // Our body-limit middleware answers 413 with the API error body; Bun's own cap sits above it.
+      maxRequestBodySize: config.BODY_LIMIT_BYTES + 64 * 1024,
+      // One listener per port: a second copy on the same port must fail loudly, not share it.
+      reusePort: false,
+      development: false,
+    })
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    logger.fatal(
+      { port: config.PORT, host: config.HOST, code },
+      `cannot listen on ${config.HOST}:${config.PORT}`,
+    )
+    await services.close()
+    process.exit(1)
+  }
+}
+
+let stopping = false
+async function shutdown(signal: string) {
+  if (stopping) return
+  stopping = true
+  services.lifecycle.startDraining()
+  logger.info(
+    { signal, timeout_ms: config.SHUTDOWN_TIMEOUT_MS },
+    'shutting down: draining in-flight requests',
+  )
+  // stop(false): close the listener now, let in-flight requests (and streams) finish.
+  const drained = server.stop(false).then(() => true)
+  const deadline = new Promise<false>((resolve) =>
+    setTimeout(() => resolve(false), config.SHUTDOWN_TIMEOUT_MS),
+  )
+  if (!(await Promise.race([drained, deadline]))) {
+    logger.warn({ timeout_ms: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timeout: closing remaining connections')
+    await server.stop(true)
+  }
+  try {
+    // PGlite must be closed, or writes it has acknowledged can be lost.
+    await services.close()
+  } catch (error) {
+    logger.error({ err: error }, 'error while closing services')
+    process.exit(1)
+  }
+  logger.info('stopped')
+  process.exit(0)
+}
+
+process.once('SIGTERM', () => void shutdown('SIGTERM'))
+process.once('SIGINT', () => void shutdown('SIGINT'))

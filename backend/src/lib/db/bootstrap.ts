@@ -1,0 +1,23 @@
+import type { SqlDriver } from '@/lib/db/database'
+import bootstrapSql from '@/lib/db/sql/bootstrap.sql' with { type: 'text' }
+
+export type BootstrapResult = 'skipped' | 'applied'
+
+/**
+ * Creates what Supabase provides (API roles, `auth` schema and functions, `extensions` schema)
+ * on a database that lacks it. Skipped when all of it already exists, as on Supabase itself.
+ */
+export async function bootstrap(driver: SqlDriver): Promise<BootstrapResult> {
+  return driver.transaction(async (tx) => {
+    const [state] = await tx.query<{ present: boolean }>(`
+      select (select count(*) from pg_roles where rolname in ('anon', 'authenticated', 'service_role')) = 3
+        and exists (select 1 from pg_namespace where nspname = 'extensions')
+        and exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                    where n.nspname = 'auth' and p.proname in ('uid', 'role', 'jwt')
+                    having count(distinct p.proname) = 3)
+        and to_regclass('auth.users') is not null as present`)
+    if (state?.present) return 'skipped'
+    await tx.exec(bootstrapSql)
+    return 'applied'
+  })
+}

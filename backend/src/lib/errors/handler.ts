@@ -1,0 +1,50 @@
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { z } from 'zod'
+import { isDatabaseUnavailable } from '@/lib/db/errors'
+import { ApiError, errorBody } from '@/lib/errors/api-error'
+import { codeForStatus } from '@/lib/errors/codes'
+import type { AppEnv } from '@/lib/http/context'
+
+function respond(c: Context<AppEnv>, error: ApiError) {
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
+  return c.json(errorBody(error, c.var.requestId ?? 'unknown'), error.status as ContentfulStatusCode)
+}
+
+/**
+ * `app.onError`: three branches — ours, Hono's HTTPException, anything else (a bug: logged with
+ * the request id, answered 500 without a stack trace or a raw database message).
+ */
+export function handleError(err: Error, c: Context<AppEnv>) {
+  if (err instanceof ApiError) return respond(c, err)
+  if (err instanceof HTTPException) return respond(c, new ApiError(codeForStatus(err.status)))
+  const logger = c.var.services?.logger
+  if (isDatabaseUnavailable(err)) {
+    logger?.error({ request_id: c.var.requestId, err }, 'database unavailable')
+    return respond(c, new ApiError('DATABASE_UNAVAILABLE', { headers: { 'Retry-After': '5' } }))
+  }
+  logger?.error({ request_id: c.var.requestId, err }, 'unhandled error')
+  return respond(c, new ApiError('INTERNAL'))
+}
+
+/** `app.notFound`: unknown routes get the same error body as everything else. */
+export function handleNotFound(c: Context<AppEnv>) {
+  return respond(c, new ApiError('NOT_FOUND', { message: `No route for ${c.req.method} ${c.req.path}` }))
+}
+
+/** One entry of a VALIDATION_ERROR's `details`. */
+export interface FieldIssue {
+  /** Where the problem is: `body.answer`, `query.limit`, `path.id`. */
+  field: string
+  message: string
+}
+
+/** Turns a zod failure into the VALIDATION_ERROR that every schema failure becomes. */
+export function validationError(error: z.ZodError, target: string): ApiError {
+  const details: FieldIssue[] = error.issues.map((issue) => ({
+    field: [target, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }))
+  return new ApiError('VALIDATION_ERROR', { message: 'The request is not valid', details })
+}

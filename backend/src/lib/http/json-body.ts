@@ -1,0 +1,37 @@
+import type { MiddlewareHandler } from 'hono'
+import { matchedRoutes } from 'hono/route'
+import { ApiError } from '@/lib/errors/api-error'
+import type { AppEnv } from '@/lib/http/context'
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i
+
+function hasBody(request: Request): boolean {
+  if (request.headers.has('transfer-encoding')) return true
+  const length = request.headers.get('content-length')
+  return length !== null && length !== '0'
+}
+
+/**
+ * API routes speak JSON only. A body in another type is a 415; a JSON body that does not parse
+ * is a 400 INVALID_JSON. The parsed body is cached by Hono, so route validators reuse it.
+ */
+export function jsonBody(): MiddlewareHandler<AppEnv> {
+  return async function jsonBody(c, next) {
+    // An unknown route is a 404 whatever its body; leave that to the not-found handler.
+    if (!matchedRoutes(c).some((route) => route.method !== 'ALL')) return next()
+    const contentType = c.req.header('content-type')
+    const isJson = contentType !== undefined && JSON_TYPE.test(contentType)
+    if (!isJson && !hasBody(c.req.raw)) return next()
+    if (!isJson) {
+      throw new ApiError('UNSUPPORTED_MEDIA_TYPE', {
+        message: `Request bodies must be application/json, not ${contentType?.split(';')[0] || 'an unspecified type'}`,
+      })
+    }
+    try {
+      await c.req.json()
+    } catch {
+      throw new ApiError('INVALID_JSON')
+    }
+    return next()
+  }
+}

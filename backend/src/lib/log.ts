@@ -1,0 +1,30 @@
+import pino from 'pino'
+
+export type Logger = pino.Logger
+export type LogLevel = pino.LevelWithSilent
+
+/**
+ * Structured JSON logs on stdout, one object per line. Credentials are redacted by path as a
+ * second line of defence: code must never log a token in the first place.
+ */
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: 'msg',
+      formatters: { level: (label) => ({ level: label }) },
+      redact: {
+        paths: ['authorization', 'headers.authorization', 'token', '*.token', 'password', '*.password'],
+        censor: '[redacted]',
+      },
+    },
+    destination ?? pino.destination({ dest: 1, sync: true }),
+  )
+}
+
+/** A short, stable, non-reversible tag for a user id, so logs and traces can correlate users. */
+export function hashUserId(userId: string): string {
+  return new Bun.CryptoHasher('sha256').update(`pilar-user:${userId}`).digest('hex').slice(0, 16)
+}

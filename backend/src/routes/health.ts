@@ -1,0 +1,56 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { createRouter } from '@/lib/http/router'
+
+const HealthSchema = z
+  .object({ status: z.literal('ok'), version: z.string(), uptime_s: z.number().int() })
+  .openapi('Health')
+
+const CheckStatus = z.enum(['ok', 'error'])
+const ReadySchema = z
+  .object({
+    status: z.enum(['ready', 'degraded', 'not_ready']),
+    checks: z.object({
+      database: z.object({
+        status: CheckStatus,
+        kind: z.enum(['embedded', 'postgres']),
+        latency_ms: z.number().optional(),
+        error: z.string().optional(),
+      }),
+      migrations: z.object({ status: CheckStatus, applied: z.number().int(), pending: z.array(z.string()) }),
+    }),
+    shutting_down: z.boolean(),
+  })
+  .openapi('Ready')
+
+const health = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['Operations'],
+  summary: 'Liveness: the process is up (touches no dependency)',
+  responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } } },
+})
+
+const ready = createRoute({
+  method: 'get',
+  path: '/ready',
+  tags: ['Operations'],
+  summary: 'Readiness: database reachable, migrations applied, not shutting down',
+  responses: {
+    200: { description: 'Ready to serve', content: { 'application/json': { schema: ReadySchema } } },
+    503: {
+      description: 'Not ready, or shutting down',
+      content: { 'application/json': { schema: ReadySchema } },
+    },
+  },
+})
+
+export const healthRoutes = createRouter()
+  .openapi(health, (c) => {
+    const { version, lifecycle } = c.var.services
+    return c.json({ status: 'ok' as const, version, uptime_s: lifecycle.uptimeSeconds() }, 200)
+  })
+  .openapi(ready, async (c) => {
+    const report = await c.var.services.readiness.check()
+    c.header('Cache-Control', 'no-store')
+    return c.json(report, report.status === 'not_ready' ? 503 : 200)
+  })

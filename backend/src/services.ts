@@ -1,0 +1,62 @@
+import { join } from 'node:path'
+import type { Config } from '@/config'
+import type { Database } from '@/lib/db/database'
+import { type MigrationFile, migrate, readMigrations } from '@/lib/db/migrations'
+import { openDatabase } from '@/lib/db/open'
+import { Lifecycle } from '@/lib/lifecycle'
+import type { Logger } from '@/lib/log'
+import { ReadinessService } from '@/services/readiness'
+import packageJson from '../../package.json' with { type: 'json' }
+
+/** Where the SQL migrations live: the same files the Supabase CLI applies. */
+export const MIGRATIONS_DIR = join(import.meta.dir, '../../supabase/migrations')
+
+export interface Services {
+  config: Config
+  logger: Logger
+  version: string
+  db: Database
+  migrations: MigrationFile[]
+  lifecycle: Lifecycle
+  readiness: ReadinessService
+  /** Releases everything `buildServices` opened (the database last). */
+  close(): Promise<void>
+}
+
+export interface ServiceOverrides {
+  /** An already-open, migrated database (tests share one PGlite instead of creating their own). */
+  db?: Database
+}
+
+/** Builds every service once at boot: opens the database and applies pending migrations. */
+export async function buildServices(
+  config: Config,
+  logger: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<Services> {
+  const migrations = readMigrations(MIGRATIONS_DIR)
+  const ownsDb = !overrides.db
+  const db = overrides.db ?? (await openDatabase(config))
+  if (ownsDb) {
+    try {
+      const applied = await migrate(db, migrations)
+      logger.info({ applied: applied.length, total: migrations.length, files: applied }, 'migrations')
+    } catch (error) {
+      await db.close()
+      throw error
+    }
+  }
+  const lifecycle = new Lifecycle()
+  return {
+    config,
+    logger,
+    version: packageJson.version,
+    db,
+    migrations,
+    lifecycle,
+    readiness: new ReadinessService(db, migrations, lifecycle),
+    async close() {
+      if (ownsDb) await db.close()
+    },
+  }
+}

@@ -1,0 +1,66 @@
+import type { Database } from '@/lib/db/database'
+import { type MigrationFile, migrationStatus } from '@/lib/db/migrations'
+import type { Lifecycle } from '@/lib/lifecycle'
+
+export type CheckStatus = 'ok' | 'error'
+
+export interface ReadyReport {
+  status: 'ready' | 'degraded' | 'not_ready'
+  checks: {
+    database: { status: CheckStatus; kind: Database['kind']; latency_ms?: number; error?: string }
+    migrations: { status: CheckStatus; applied: number; pending: string[] }
+  }
+  shutting_down: boolean
+}
+
+const PING_TIMEOUT_MS = 2_000
+
+/** Answers `/ready`: can this instance serve traffic right now? */
+export class ReadinessService {
+  constructor(
+    private readonly db: Database,
+    private readonly migrations: MigrationFile[],
+    private readonly lifecycle: Lifecycle,
+  ) {}
+
+  async check(): Promise<ReadyReport> {
+    const database = await this.#database()
+    const migrations =
+      database.status === 'ok'
+        ? await migrationStatus(this.db, this.migrations).then(
+            (s) => ({ status: (s.pending.length === 0 ? 'ok' : 'error') as CheckStatus, ...s }),
+            () => ({ status: 'error' as const, applied: 0, pending: [] }),
+          )
+        : { status: 'error' as const, applied: 0, pending: [] }
+    const critical = database.status === 'ok' && migrations.status === 'ok'
+    return {
+      status: critical && !this.lifecycle.draining ? 'ready' : 'not_ready',
+      checks: { database, migrations },
+      shutting_down: this.lifecycle.draining,
+    }
+  }
+
+  async #database(): Promise<ReadyReport['checks']['database']> {
+    const started = performance.now()
+    let timer: Timer | undefined
+    try {
+      await Promise.race([
+        this.db.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)),
+            PING_TIMEOUT_MS,
+          )
+        }),
+      ])
+      return { status: 'ok', kind: this.db.kind, latency_ms: Math.round(performance.now() - started) }
+    } catch (error) {
+      // Only a short, generic reason: /ready is public and must not leak connection details.
+      const reason =
+        error instanceof Error && error.message.startsWith('no answer') ? error.message : 'unreachable'
+      return { status: 'error', kind: this.db.kind, error: reason }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}

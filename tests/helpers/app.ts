@@ -1,0 +1,45 @@
+import { Writable } from 'node:stream'
+import { newApp } from '@/app'
+import { type Config, loadConfig } from '@/config'
+import { createLogger } from '@/lib/log'
+import { buildServices, type Services } from '@/services'
+import { sharedDatabase } from '@tests/helpers/db'
+
+/** A config for tests: in-memory database, silent unless a test captures the log. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  const result = loadConfig({ DATA_DIR: ':memory:', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env })
+  if (!result.ok) throw new Error(`test config invalid: ${result.problems.join('; ')}`)
+  return result.config
+}
+
+/** Every JSON line the app logged, parsed. */
+export type LogLines = Record<string, unknown>[]
+
+export interface TestApp {
+  app: ReturnType<typeof newApp>
+  services: Services
+  logs: LogLines
+  /** `app.request` with the path resolved against a fake origin. */
+  request(path: string, init?: RequestInit): Promise<Response>
+}
+
+/** The real app over the shared PGlite, with its log captured in memory. */
+export async function testApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const { db } = await sharedDatabase()
+  const logs: LogLines = []
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line))
+      done()
+    },
+  })
+  const config = testConfig(env)
+  const services = await buildServices(config, createLogger(config.LOG_LEVEL, sink), { db })
+  const app = newApp(services)
+  return {
+    app,
+    services,
+    logs,
+    request: (path, init) => Promise.resolve(app.request(`http://pilar.test${path}`, init)),
+  }
+}
