@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream'
+import { sharedDatabase } from '@tests/helpers/db'
 import { newApp } from '@/app'
 import { type Config, loadConfig } from '@/config'
 import { createLogger } from '@/lib/log'
 import { buildServices, type Services } from '@/services'
-import { sharedDatabase } from '@tests/helpers/db'
 
 /** A config for tests: in-memory database, silent unless a test captures the log. */
 export function testConfig(env: Record<string, string> = {}): Config {

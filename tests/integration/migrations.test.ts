@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
 import { bootstrap } from '@/lib/db/bootstrap'
 import type { Database } from '@/lib/db/database'
 import { MigrationError, migrate, migrationStatus, readMigrations } from '@/lib/db/migrations'
 import { MIGRATIONS_DIR } from '@/services'
-import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
 
 let db: Database
 let firstRun: string[]
@@ -61,7 +61,10 @@ describe('migrations', () => {
     expect((error as MigrationError).message).toContain('relation "public.no_such_table" does not exist')
 
     // The good file stayed applied; the bad one rolled back whole, history row included.
-    expect(await migrationStatus(db, files)).toEqual({ applied: 1, pending: ['99990000000002_scratch_bad.sql'] })
+    expect(await migrationStatus(db, files)).toEqual({
+      applied: 1,
+      pending: ['99990000000002_scratch_bad.sql'],
+    })
     const [exists] = await db.transaction((tx) =>
       tx.query<{ bad: string | null; ok: string | null }>(
         `select to_regclass('public.scratch_bad')::text as bad, to_regclass('public.scratch_ok')::text as ok`,
@@ -82,7 +85,8 @@ describe('migrations', () => {
 
   test('versions sort numerically, not as text', () => {
     const dir = mkdtempSync(join(scratch, 'order-'))
-    for (const name of ['10_c.sql', '9_b.sql', '20240101000000_d.sql', '1_a.sql']) writeFileSync(join(dir, name), '')
+    for (const name of ['10_c.sql', '9_b.sql', '20240101000000_d.sql', '1_a.sql'])
+      writeFileSync(join(dir, name), '')
     expect(readMigrations(dir).map((m) => m.name)).toEqual(['a', 'b', 'c', 'd'])
   })
 })

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
-import type { Database, JwtClaims } from '@/lib/db/database'
 import { createAuthUser, DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
+import type { Database, JwtClaims } from '@/lib/db/database'
 
 let db: Database
 let alice: JwtClaims
@@ -27,7 +27,9 @@ beforeAll(async () => {
 
 describe('user_profiles row-level security', () => {
   test('a user sees only their own row, though the other row exists', async () => {
-    const seenByAlice = await db.asUser(alice, (tx) => tx.query<Profile>('select * from public.user_profiles'))
+    const seenByAlice = await db.asUser(alice, (tx) =>
+      tx.query<Profile>('select * from public.user_profiles'),
+    )
     expect(seenByAlice.map((p) => p.id)).toEqual([alice.sub])
     const seenByService = await db.asService((tx) =>
       tx.query<Profile>('select id from public.user_profiles where id = $1', [bob.sub]),
@@ -37,7 +39,9 @@ describe('user_profiles row-level security', () => {
 
   test("a user cannot change another user's row", async () => {
     const changed = await db.asUser(alice, (tx) =>
-      tx.query("update public.user_profiles set display_name = 'hacked' where id = $1 returning id", [bob.sub]),
+      tx.query("update public.user_profiles set display_name = 'hacked' where id = $1 returning id", [
+        bob.sub,
+      ]),
     )
     expect(changed).toEqual([])
     const [row] = await db.asService((tx) =>
@@ -88,9 +92,10 @@ describe('user_profiles row-level security', () => {
     await expect(
       db.transaction(async (tx) => {
         await tx.exec('grant update (role) on public.user_profiles to authenticated')
-        await tx.query(`select set_config('request.jwt.claims', $1, true), set_config('role', 'authenticated', true)`, [
-          JSON.stringify({ sub: alice.sub, role: 'authenticated' }),
-        ])
+        await tx.query(
+          `select set_config('request.jwt.claims', $1, true), set_config('role', 'authenticated', true)`,
+          [JSON.stringify({ sub: alice.sub, role: 'authenticated' })],
+        )
         await tx.query("update public.user_profiles set role = 'admin' where id = $1", [alice.sub])
       }),
     ).rejects.toThrow('role can only be changed by the service')
@@ -98,7 +103,9 @@ describe('user_profiles row-level security', () => {
 
   test('the service role can change a role', async () => {
     const [row] = await db.asService((tx) =>
-      tx.query<Profile>("update public.user_profiles set role = 'admin' where id = $1 returning role", [bob.sub]),
+      tx.query<Profile>("update public.user_profiles set role = 'admin' where id = $1 returning role", [
+        bob.sub,
+      ]),
     )
     expect(row?.role).toBe('admin')
   })

@@ -95,7 +95,10 @@ describe('loadConfig', () => {
   test('prepared statements are off by default on the transaction pooler port only', () => {
     const pooler = loadConfig({ DATABASE_URL: 'postgresql://u:p@db.example:6543/postgres' })
     const direct = loadConfig({ DATABASE_URL: 'postgresql://u:p@db.example:5432/postgres' })
-    const forced = loadConfig({ DATABASE_URL: 'postgresql://u:p@db.example:5432/postgres', DATABASE_PREPARE: 'false' })
+    const forced = loadConfig({
+      DATABASE_URL: 'postgresql://u:p@db.example:5432/postgres',
+      DATABASE_PREPARE: 'false',
+    })
     expect(pooler.ok && pooler.config.DATABASE_PREPARE).toBe(false)
     expect(direct.ok && direct.config.DATABASE_PREPARE).toBe(true)
     expect(forced.ok && forced.config.DATABASE_PREPARE).toBe(false)
@@ -106,7 +109,12 @@ describe('loadConfig', () => {
 describe('the process', () => {
   test('an invalid environment exits 1 with one message naming every bad variable', async () => {
     const child = Bun.spawn(['bun', 'backend/src/index.ts'], {
-      env: { PATH: process.env.PATH ?? '', PORT: 'x', LOG_LEVEL: 'loud', SUPABASE_ANON_KEY: 'anon-key-secret' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: 'x',
+        LOG_LEVEL: 'loud',
+        SUPABASE_ANON_KEY: 'anon-key-secret',
+      },
       stdout: 'pipe',
       stderr: 'pipe',
     })

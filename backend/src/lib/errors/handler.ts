@@ -40,10 +40,13 @@ export interface FieldIssue {
   message: string
 }
 
+// Hono's validator targets, named as a client thinks of them.
+const TARGET_NAMES: Record<string, string> = { json: 'body', param: 'path', query: 'query', header: 'header' }
+
 /** Turns a zod failure into the VALIDATION_ERROR that every schema failure becomes. */
 export function validationError(error: z.ZodError, target: string): ApiError {
   const details: FieldIssue[] = error.issues.map((issue) => ({
-    field: [target, ...issue.path.map(String)].join('.'),
+    field: [TARGET_NAMES[target] ?? target, ...issue.path.map(String)].join('.'),
     message: issue.message,
   }))
   return new ApiError('VALIDATION_ERROR', { message: 'The request is not valid', details })

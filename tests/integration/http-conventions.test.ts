@@ -1,0 +1,218 @@
+import { beforeAll, describe, expect, test } from 'bun:test'
+import { createRoute, z } from '@hono/zod-openapi'
+import { type TestApp, testApp } from '@tests/helpers/app'
+import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
+import type { ErrorBody } from '@/lib/errors/api-error'
+
+let t: TestApp
+const LIMIT = 2048
+
+// A JSON route mounted only in this test, to exercise the conventions every API route shares.
+const echo = createRoute({
+  method: 'post',
+  path: '/api/v1/test/echo',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z.object({ name: z.string().min(1), count: z.number().int().min(1).max(5) }),
+        },
+      },
+    },
+  },
+  responses: { 200: { description: 'echo' } },
+})
+
+beforeAll(async () => {
+  t = await testApp({ BODY_LIMIT_BYTES: String(LIMIT), CORS_ORIGINS: 'https://app.example.com' })
+  t.app.openapi(echo, (c) => c.json(c.req.valid('json'), 200))
+  t.app.get('/api/v1/test/boom', () => {
+    throw new Error('connection to 10.1.2.3 failed: password authentication failed for user "postgres"')
+  })
+  t.app.get('/api/v1/test/bad-sql', async (c) => {
+    await c.var.services.db.asService((tx) => tx.query('select * from secret_internal_table'))
+    return c.json({})
+  })
+}, DB_SETUP_TIMEOUT_MS)
+
+const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+})
+
+async function expectError(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status)
+  expect(response.headers.get('content-type')).toStartWith('application/json')
+  const body = (await response.json()) as ErrorBody
+  expect(body.error.code).toBe(code as ErrorBody['error']['code'])
+  expect(typeof body.error.message).toBe('string')
+  expect(body.error.request_id).toBe(response.headers.get('x-request-id') ?? 'missing')
+  return body
+}
+
+describe('request id', () => {
+  test('generated when absent', async () => {
+    const response = await t.request('/health')
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  test('a valid incoming id is kept', async () => {
+    const response = await t.request('/health', { headers: { 'x-request-id': 'lb-trace_01=abc' } })
+    expect(response.headers.get('x-request-id')).toBe('lb-trace_01=abc')
+  })
+
+  test('an invalid or oversized incoming id is replaced', async () => {
+    for (const bad of ['has spaces', 'semi;colon', 'x'.repeat(201)]) {
+      const response = await t.request('/health', { headers: { 'x-request-id': bad } })
+      const id = response.headers.get('x-request-id')
+      expect(id).not.toBe(bad)
+      expect(id).toMatch(/^[0-9a-f-]{36}$/)
+    }
+  })
+
+  test('error bodies carry the same id as the header', async () => {
+    const response = await t.request('/nope', { headers: { 'x-request-id': 'trace-404' } })
+    const body = await expectError(response, 404, 'NOT_FOUND')
+    expect(body.error.request_id).toBe('trace-404')
+  })
+})
+
+describe('error bodies', () => {
+  test('unknown route → 404 NOT_FOUND, whatever the method and body', async () => {
+    await expectError(await t.request('/api/v1/nothing-here'), 404, 'NOT_FOUND')
+    await expectError(
+      await t.request('/api/v1/nothing-here', { method: 'POST', body: 'x' }),
+      404,
+      'NOT_FOUND',
+    )
+  })
+
+  test('a body that is not JSON → 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+    const response = await t.request('/api/v1/test/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'name=x',
+    })
+    await expectError(response, 415, 'UNSUPPORTED_MEDIA_TYPE')
+    const form = await t.request('/api/v1/test/echo', {
+      method: 'POST',
+      body: new URLSearchParams({ a: '1' }),
+    })
+    await expectError(form, 415, 'UNSUPPORTED_MEDIA_TYPE')
+  })
+
+  test('unparseable JSON → 400 INVALID_JSON', async () => {
+    await expectError(await t.request('/api/v1/test/echo', json('{"name": ')), 400, 'INVALID_JSON')
+    await expectError(await t.request('/api/v1/test/echo', json('')), 400, 'INVALID_JSON')
+  })
+
+  test('schema failure → 400 VALIDATION_ERROR listing each field', async () => {
+    const body = await expectError(
+      await t.request('/api/v1/test/echo', json({ name: '', count: 9 })),
+      400,
+      'VALIDATION_ERROR',
+    )
+    const fields = (body.error.details as { field: string }[]).map((d) => d.field).sort()
+    expect(fields).toEqual(['body.count', 'body.name'])
+  })
+
+  test('a valid body passes through', async () => {
+    const response = await t.request('/api/v1/test/echo', json({ name: 'ok', count: 2 }))
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ name: 'ok', count: 2 })
+  })
+
+  test('a body over BODY_LIMIT_BYTES → 413, by header and by streamed size', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(LIMIT), count: 1 })
+    await expectError(await t.request('/api/v1/test/echo', json(big)), 413, 'PAYLOAD_TOO_LARGE')
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big))
+        controller.close()
+      },
+    })
+    const streamed = await t.request('/api/v1/test/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit)
+    await expectError(streamed, 413, 'PAYLOAD_TOO_LARGE')
+  })
+
+  test('a bug → 500 INTERNAL with no stack or internal detail, logged with the request id', async () => {
+    for (const path of ['/api/v1/test/boom', '/api/v1/test/bad-sql']) {
+      const response = await t.request(path, { headers: { 'x-request-id': `bug-${path.length}` } })
+      const body = await expectError(response, 500, 'INTERNAL')
+      const text = JSON.stringify(body)
+      for (const leak of ['10.1.2.3', 'password', 'secret_internal_table', 'at ', '.ts:']) {
+        expect(text).not.toContain(leak)
+      }
+      const logged = t.logs.find((l) => l.request_id === `bug-${path.length}` && l.msg === 'unhandled error')
+      expect(logged).toBeDefined()
+    }
+  })
+})
+
+describe('headers', () => {
+  test('secure headers are set', async () => {
+    const response = await t.request('/health')
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+    expect(response.headers.get('strict-transport-security')).toContain('max-age=')
+  })
+
+  test('CORS allows configured origins only', async () => {
+    const allowed = await t.request('/api/v1/nothing', { headers: { origin: 'https://app.example.com' } })
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
+    expect(allowed.headers.get('access-control-expose-headers')).toContain('X-Request-Id')
+    const other = await t.request('/api/v1/nothing', { headers: { origin: 'https://evil.example' } })
+    expect(other.headers.get('access-control-allow-origin')).toBeNull()
+    const preflight = await t.request('/api/v1/test/echo', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization')
+  })
+})
+
+describe('request log', () => {
+  test('one JSON line per request with the route pattern, status and duration; never the token', async () => {
+    const token = 'eyJhbGciOiJIUzI1NiJ9.secret-token-body.signature'
+    await t.request(
+      '/api/v1/test/echo',
+      json({ name: 'a', count: 1 }, { authorization: `Bearer ${token}`, 'x-request-id': 'log-1' }),
+    )
+    const lines = t.logs.filter((l) => l.request_id === 'log-1')
+    expect(lines).toHaveLength(1)
+    const line = lines[0] ?? {}
+    expect(line).toMatchObject({
+      level: 'info',
+      method: 'POST',
+      route: '/api/v1/test/echo',
+      status: 200,
+      msg: 'request',
+    })
+    expect(typeof line.duration_ms).toBe('number')
+    expect(typeof line.time).toBe('string')
+    expect(JSON.stringify(t.logs)).not.toContain('secret-token-body')
+  })
+
+  test('unknown routes are logged as unmatched, not by their raw path', async () => {
+    await t.request('/api/v1/users/123e4567-e89b-12d3-a456-426614174000', {
+      headers: { 'x-request-id': 'log-2' },
+    })
+    expect(t.logs.find((l) => l.request_id === 'log-2')).toMatchObject({
+      route: 'unmatched',
+      status: 404,
+      level: 'warn',
+    })
+  })
+})

@@ -1,0 +1,123 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type ServerProcess, startServer } from '@tests/helpers/server-process'
+
+const dataDir = mkdtempSync(join(tmpdir(), 'pilar-lifecycle-'))
+const started: ServerProcess[] = []
+
+afterAll(() => {
+  for (const server of started) server.child.kill('SIGKILL')
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+async function start(env: Record<string, string> = {}) {
+  const server = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env })
+  started.push(server)
+  return server
+}
+
+/**
+ * Opens a raw connection and starts a chunked upload that stays in flight until `finish()` —
+ * the server cannot answer before the body ends (the body-limit middleware reads it whole).
+ */
+async function openSlowUpload(port: number) {
+  let received = ''
+  let closed: () => void = () => {}
+  const done = new Promise<void>((resolve) => {
+    closed = resolve
+  })
+  const socket = await Bun.connect({
+    hostname: '127.0.0.1',
+    port,
+    socket: {
+      data(_socket, data) {
+        received += new TextDecoder().decode(data)
+      },
+      close() {
+        closed()
+      },
+    },
+  })
+  const part = '{"user_id":'
+  socket.write(
+    'POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+      `Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${part.length.toString(16)}\r\n${part}\r\n`,
+  )
+  return {
+    finish() {
+      const rest = 'null}'
+      socket.write(`${rest.length.toString(16)}\r\n${rest}\r\n0\r\n\r\n`)
+      return done.then(() => received)
+    },
+  }
+}
+
+async function refusesConnections(baseUrl: string, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs
+  while (Date.now() < deadline) {
+    const refused = await fetch(`${baseUrl}/health`).then(
+      () => false,
+      (error: { code?: string }) => error.code === 'ConnectionRefused' || error.code === 'ECONNREFUSED',
+    )
+    if (refused) return true
+    await Bun.sleep(50)
+  }
+  return false
+}
+
+describe('process lifecycle (real process, real signals)', () => {
+  test('SIGTERM: in-flight request completes, new connections are refused, exit 0', async () => {
+    const server = await start()
+    expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200)
+
+    const upload = await openSlowUpload(server.port)
+    await Bun.sleep(100)
+    server.child.kill('SIGTERM')
+    await server.waitForLog((l) => l.msg === 'shutting down: draining in-flight requests')
+
+    expect(await refusesConnections(server.baseUrl, 3_000)).toBe(true)
+    await Bun.sleep(300)
+    expect(server.child.exitCode).toBeNull() // still waiting for our request
+
+    const response = await upload.finish()
+    expect(response).toStartWith('HTTP/1.1 404')
+    expect(response).toContain('"code":"NOT_FOUND"')
+    expect(await server.exited).toBe(0)
+    expect(server.logs.some((l) => l.msg === 'stopped')).toBe(true)
+  }, 60_000)
+
+  test('a restart on the same data directory keeps the database and applies no migration', async () => {
+    const server = await start()
+    expect(await server.waitForLog((l) => l.msg === 'migrations')).toMatchObject({ applied: 0 })
+    const ready = await fetch(`${server.baseUrl}/ready`)
+    expect(ready.status).toBe(200)
+    server.child.kill('SIGINT')
+    expect(await server.exited).toBe(0)
+  }, 30_000)
+
+  test('a request that never finishes is cut at SHUTDOWN_TIMEOUT_MS and the process still exits 0', async () => {
+    const server = await start({ SHUTDOWN_TIMEOUT_MS: '500' })
+    await openSlowUpload(server.port) // never finished
+    await Bun.sleep(100)
+    const signalled = Date.now()
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+    expect(Date.now() - signalled).toBeLessThan(5_000)
+    expect(server.logs.some((l) => l.msg === 'shutdown timeout: closing remaining connections')).toBe(true)
+  }, 30_000)
+
+  test('a second process on the same data directory refuses to start', async () => {
+    const first = await start()
+    const second = Bun.spawn(['bun', 'backend/src/index.ts'], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    expect(await second.exited).toBe(1)
+    expect(await new Response(second.stdout).text()).toContain(`is in use by process ${first.child.pid}`)
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+  }, 30_000)
+})
