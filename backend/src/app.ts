@@ -8,6 +8,7 @@ import { accessLog } from '@/lib/http/access-log'
 import { jsonBody } from '@/lib/http/json-body'
 import { provideServices } from '@/lib/http/provide'
 import { createRouter } from '@/lib/http/router'
+import { authRoutes } from '@/routes/auth'
 import { registerDocs } from '@/routes/docs'
 import { healthRoutes } from '@/routes/health'
 import type { Services } from '@/services'
@@ -54,6 +55,7 @@ export function newApp(services: Services) {
   app.use('/api/*', jsonBody())
 
   app.route('/', healthRoutes)
+  app.route('/', authRoutes)
   registerDocs(app, services.version)
 
   app.notFound(handleNotFound)

@@ -1,10 +1,14 @@
 import { join } from 'node:path'
 import type { Config } from '@/config'
+import { createVerifier } from '@/lib/auth/create-verifier'
+import type { TokenVerifier } from '@/lib/auth/types'
+import { ownsAuthUsers } from '@/lib/db/bootstrap'
 import type { Database } from '@/lib/db/database'
 import { type MigrationFile, migrate, readMigrations } from '@/lib/db/migrations'
 import { openDatabase } from '@/lib/db/open'
 import { Lifecycle } from '@/lib/lifecycle'
 import type { Logger } from '@/lib/log'
+import { AuthService } from '@/services/auth'
 import { ReadinessService } from '@/services/readiness'
 import packageJson from '../../package.json' with { type: 'json' }
 
@@ -19,6 +23,7 @@ export interface Services {
   migrations: MigrationFile[]
   lifecycle: Lifecycle
   readiness: ReadinessService
+  auth: AuthService
   /** Releases everything `buildServices` opened (the database last). */
   close(): Promise<void>
 }
@@ -26,6 +31,8 @@ export interface Services {
 export interface ServiceOverrides {
   /** An already-open, migrated database (tests share one PGlite instead of creating their own). */
   db?: Database
+  /** A verifier other than the configured one. */
+  verifier?: TokenVerifier
 }
 
 /** Builds every service once at boot: opens the database and applies pending migrations. */
@@ -47,6 +54,11 @@ export async function buildServices(
     }
   }
   const lifecycle = new Lifecycle()
+  const auth = new AuthService(overrides.verifier ?? createVerifier(config, db, logger), db, logger, {
+    ttlMs: config.AUTH_CACHE_TTL_MS,
+    maxEntries: config.AUTH_CACHE_MAX_ENTRIES,
+    ownsAuthUsers: await ownsAuthUsers(db),
+  })
   return {
     config,
     logger,
@@ -54,7 +66,8 @@ export async function buildServices(
     db,
     migrations,
     lifecycle,
-    readiness: new ReadinessService(db, migrations, lifecycle),
+    readiness: new ReadinessService(db, migrations, lifecycle, auth),
+    auth,
     async close() {
       if (ownsDb) await db.close()
     },

@@ -17,6 +17,11 @@ const ReadySchema = z
         error: z.string().optional(),
       }),
       migrations: z.object({ status: CheckStatus, applied: z.number().int(), pending: z.array(z.string()) }),
+      auth: z.object({
+        status: CheckStatus,
+        mode: z.enum(['local', 'supabase']),
+        breaker: z.enum(['closed', 'open', 'half_open']).optional(),
+      }),
     }),
     shutting_down: z.boolean(),
   })

@@ -1,6 +1,7 @@
 import type { Database } from '@/lib/db/database'
 import { type MigrationFile, migrationStatus } from '@/lib/db/migrations'
 import type { Lifecycle } from '@/lib/lifecycle'
+import type { AuthService } from '@/services/auth'
 
 export type CheckStatus = 'ok' | 'error'
 
@@ -9,6 +10,7 @@ export interface ReadyReport {
   checks: {
     database: { status: CheckStatus; kind: Database['kind']; latency_ms?: number; error?: string }
     migrations: { status: CheckStatus; applied: number; pending: string[] }
+    auth: { status: CheckStatus; mode: 'local' | 'supabase'; breaker?: 'closed' | 'open' | 'half_open' }
   }
   shutting_down: boolean
 }
@@ -21,6 +23,7 @@ export class ReadinessService {
     private readonly db: Database,
     private readonly migrations: MigrationFile[],
     private readonly lifecycle: Lifecycle,
+    private readonly auth: AuthService,
   ) {}
 
   async check(): Promise<ReadyReport> {
@@ -33,9 +36,18 @@ export class ReadinessService {
           )
         : { status: 'error' as const, applied: 0, pending: [] }
     const critical = database.status === 'ok' && migrations.status === 'ok'
+    // An open auth breaker degrades rather than fails readiness: cached tokens keep working.
+    const { mode, upstream } = this.auth.readiness()
+    const auth = {
+      status: (upstream === 'open' ? 'error' : 'ok') as CheckStatus,
+      mode,
+      ...(upstream === 'none' ? {} : { breaker: upstream }),
+    }
+    const status =
+      !critical || this.lifecycle.draining ? 'not_ready' : auth.status === 'ok' ? 'ready' : 'degraded'
     return {
-      status: critical && !this.lifecycle.draining ? 'ready' : 'not_ready',
-      checks: { database, migrations },
+      status,
+      checks: { database, migrations, auth },
       shutting_down: this.lifecycle.draining,
     }
   }

@@ -21,3 +21,13 @@ export async function bootstrap(driver: SqlDriver): Promise<BootstrapResult> {
     return 'applied'
   })
 }
+
+/** True when `auth.users` was made by our bootstrap (so no Supabase Auth fills it). */
+export async function ownsAuthUsers(driver: SqlDriver): Promise<boolean> {
+  const [row] = await driver.transaction((tx) =>
+    tx.query<{ ours: boolean }>(
+      `select coalesce(obj_description('auth.users'::regclass, 'pg_class') like 'pilar-bootstrap:%', false) as ours`,
+    ),
+  )
+  return row?.ours === true
+}

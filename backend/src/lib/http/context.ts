@@ -1,4 +1,5 @@
 import type { Server } from 'bun'
+import type { AuthUser } from '@/lib/auth/types'
 import type { Services } from '@/services'
 
 /** The one typed context every route and middleware shares. */
@@ -7,7 +8,11 @@ export interface AppEnv {
   Variables: {
     requestId: string
     services: Services
-    /** Set by the auth middleware; a hash of its id is added to the request log line. */
+    /** Set by the auth middleware (`requireAuth`, `optionalAuth`, `requireAdmin`). */
+    user?: AuthUser
+    /** The verified bearer token, kept only for the request (logout needs it); never logged. */
+    bearerToken?: string
+    /** A hash of the user id, added to the request log line. */
     userIdHash?: string
   }
 }

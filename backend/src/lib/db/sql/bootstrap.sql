@@ -39,6 +39,8 @@ create table if not exists auth.users (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
+-- Marks the table as ours: the server then adds local-mode users to it (see ownsAuthUsers).
+comment on table auth.users is 'pilar-bootstrap: minimal auth.users, not managed by Supabase Auth';
 
 -- The same definitions Supabase uses: claims come from the transaction-local setting that the
 -- server sets for each request (see Database.asUser).

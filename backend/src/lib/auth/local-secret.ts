@@ -1,0 +1,38 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Config } from '@/config'
+
+export interface LocalSecret {
+  secret: string
+  source: 'LOCAL_JWT_SECRET' | 'SUPABASE_JWT_SECRET' | 'generated file' | 'generated in memory'
+  /** Where a generated secret is kept, so `bun run token` and the server agree. */
+  path?: string
+}
+
+export const SECRET_FILE = 'local-jwt-secret'
+
+/**
+ * The HS256 secret for local-mode tokens: LOCAL_JWT_SECRET, else SUPABASE_JWT_SECRET, else one
+ * generated once and kept under DATA_DIR with owner-only permissions. With DATA_DIR=":memory:"
+ * a generated secret lives only as long as the process.
+ */
+export function resolveLocalSecret(
+  config: Pick<Config, 'LOCAL_JWT_SECRET' | 'SUPABASE_JWT_SECRET' | 'DATA_DIR'>,
+): LocalSecret {
+  if (config.LOCAL_JWT_SECRET) return { secret: config.LOCAL_JWT_SECRET, source: 'LOCAL_JWT_SECRET' }
+  if (config.SUPABASE_JWT_SECRET) return { secret: config.SUPABASE_JWT_SECRET, source: 'SUPABASE_JWT_SECRET' }
+  const fresh = () => Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString('base64url')
+  if (config.DATA_DIR === ':memory:') return { secret: fresh(), source: 'generated in memory' }
+  const path = join(config.DATA_DIR, SECRET_FILE)
+  if (!existsSync(path)) {
+    mkdirSync(config.DATA_DIR, { recursive: true })
+    // flag wx: if another process wrote it first, keep theirs.
+    try {
+      writeFileSync(path, fresh(), { mode: 0o600, flag: 'wx' })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+  }
+  chmodSync(path, 0o600)
+  return { secret: readFileSync(path, 'utf8').trim(), source: 'generated file', path }
+}

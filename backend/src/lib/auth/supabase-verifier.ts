@@ -1,0 +1,141 @@
+import {
+  AuthApiError,
+  AuthSessionMissingError,
+  createClient,
+  isAuthApiError,
+  isAuthSessionMissingError,
+  type SupabaseClient,
+} from '@supabase/supabase-js'
+import { decodeJwt } from 'jose'
+import { identityFromClaims } from '@/lib/auth/local-verifier'
+import {
+  AuthUnavailableError,
+  type AuthUser,
+  type TokenVerifier,
+  type VerifiedIdentity,
+  type VerifyOutcome,
+} from '@/lib/auth/types'
+import { Breaker, BreakerOpenError, type BreakerOptions } from '@/lib/breaker'
+import type { JwtClaims } from '@/lib/db/database'
+import type { Logger } from '@/lib/log'
+
+export interface SupabaseVerifierOptions {
+  url: string
+  /** The anon key is enough for `getUser`; the service role key works too. */
+  apiKey: string
+  /** Per-call deadline; a slower auth server counts as a failure. */
+  timeoutMs: number
+  breaker: Omit<BreakerOptions, 'name' | 'timeoutMs' | 'countsAsFailure'>
+}
+
+class InvalidToken {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * True when Supabase Auth answered "this token is not valid": 401/403 (`bad_jwt`), a revoked
+ * session (`session_not_found`), a deleted user (404). Everything else (network, timeout, 5xx,
+ * 429, an unreadable answer) means we could not find out.
+ */
+function isInvalidTokenAnswer(error: unknown): boolean {
+  if (error instanceof AuthSessionMissingError || isAuthSessionMissingError(error)) return true
+  if (error instanceof AuthApiError || isAuthApiError(error)) {
+    const status = (error as AuthApiError).status
+    return status >= 400 && status < 500 && status !== 408 && status !== 429
+  }
+  return false
+}
+
+/**
+ * Supabase mode: `auth.getUser(token)` through supabase-js — authoritative, sees revoked
+ * sessions. The call sits behind its own opossum breaker so an auth outage fails fast.
+ */
+export class SupabaseVerifier implements TokenVerifier {
+  readonly mode = 'supabase'
+  readonly #client: SupabaseClient
+  readonly #breaker: Breaker<[string], VerifiedIdentity | InvalidToken>
+
+  constructor(options: SupabaseVerifierOptions, logger: Logger) {
+    this.#client = createClient(options.url, options.apiKey, {
+      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+      global: {
+        // supabase-js has no timeout of its own: bound every call so a hung server is a failure.
+        fetch: ((input: RequestInfo | URL, init?: RequestInit) => {
+          const deadline = AbortSignal.timeout(options.timeoutMs)
+          const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
+          return fetch(input, { ...init, signal })
+        }) as typeof fetch,
+      },
+    })
+    this.#breaker = new Breaker(
+      (token: string) => this.#getUser(token),
+      {
+        ...options.breaker,
+        name: 'supabase-auth',
+        timeoutMs: options.timeoutMs + 500,
+      },
+      logger,
+    )
+  }
+
+  async verify(token: string): Promise<VerifyOutcome> {
+    let answer: VerifiedIdentity | InvalidToken
+    try {
+      answer = await this.#breaker.fire(token)
+    } catch (error) {
+      if (error instanceof BreakerOpenError) {
+        throw new AuthUnavailableError(
+          'auth circuit open',
+          Math.max(1, Math.ceil(error.retryAfterMs / 1000)),
+          {
+            cause: error,
+          },
+        )
+      }
+      throw new AuthUnavailableError('auth server unavailable', 5, { cause: error })
+    }
+    if (answer instanceof InvalidToken) return { ok: false, reason: answer.reason }
+    return { ok: true, identity: answer }
+  }
+
+  /** Revokes this session at Supabase Auth (`POST /logout?scope=local`). */
+  async revoke(token: string, _user: Pick<AuthUser, 'id' | 'sessionId' | 'claims'>): Promise<void> {
+    const { error } = await this.#client.auth.admin.signOut(token, 'local')
+    // Already gone is fine; anything else means the session may still be alive upstream.
+    if (error && !isInvalidTokenAnswer(error)) {
+      throw new AuthUnavailableError('could not revoke the session', 5, { cause: error })
+    }
+  }
+
+  health() {
+    return { upstream: this.#breaker.state() }
+  }
+
+  breakerStats() {
+    return this.#breaker.stats()
+  }
+
+  // Resolves for both answers the server gave (valid or invalid) and throws only when it could
+  // not answer, so only real outages count against the breaker.
+  async #getUser(token: string): Promise<VerifiedIdentity | InvalidToken> {
+    const { data, error } = await this.#client.auth.getUser(token)
+    if (error) {
+      if (isInvalidTokenAnswer(error)) return new InvalidToken(error.code ?? `status ${error.status}`)
+      throw error
+    }
+    const user = data.user
+    if (!user?.id) throw new Error('auth server answered without a user')
+    // Supabase verified the token; its payload still tells us when it expires and its session.
+    let claims: JwtClaims
+    try {
+      claims = decodeJwt(token) as JwtClaims
+    } catch {
+      claims = { sub: user.id }
+    }
+    const identity = identityFromClaims({ ...claims, sub: user.id, email: user.email ?? claims.email })
+    return {
+      ...identity,
+      appRole: typeof user.app_metadata?.role === 'string' ? user.app_metadata.role : undefined,
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import type { JwtClaims } from '@/lib/db/database'
+
+export type Role = 'admin' | 'user'
+
+/** What a verifier learned from a token it accepted. */
+export interface VerifiedIdentity {
+  userId: string
+  email: string | undefined
+  /** `app_metadata.role`: server-controlled, unlike `user_metadata`, which the user can edit. */
+  appRole: string | undefined
+  sessionId: string | undefined
+  /** The token's own `exp`, in epoch milliseconds; the cache never serves the token past it. */
+  expiresAt: number | undefined
+  /** The claims per-user SQL runs with (`request.jwt.claims`). */
+  claims: JwtClaims
+}
+
+/** The authenticated user on the request context. */
+export interface AuthUser {
+  id: string
+  email: string | undefined
+  role: Role
+  sessionId: string | undefined
+  claims: JwtClaims
+  /** `hashUserId(id)`, computed once per cache fill for logs and traces. */
+  idHash: string
+}
+
+export type VerifyOutcome = { ok: true; identity: VerifiedIdentity } | { ok: false; reason: string }
+
+/**
+ * Decides whether a bearer token is valid. Answers `{ok: false}` for a token that is invalid,
+ * and throws `AuthUnavailableError` when it cannot tell (the auth server is down or failing):
+ * the two must never be confused, because a 401 logs the user out of the SPA.
+ */
+export interface TokenVerifier {
+  readonly mode: 'local' | 'supabase'
+  verify(token: string): Promise<VerifyOutcome>
+  /** Ends the token's session so the token is refused from now on, even by a fresh cache. */
+  revoke(token: string, identity: Pick<AuthUser, 'id' | 'sessionId' | 'claims'>): Promise<void>
+  /** Breaker state of the upstream, where there is one. */
+  health(): { upstream: 'none' | 'closed' | 'open' | 'half_open' }
+}
+
+/** The auth server could not be asked; the request gets 503 AUTH_UNAVAILABLE, never 401. */
+export class AuthUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+    this.name = 'AuthUnavailableError'
+  }
+}

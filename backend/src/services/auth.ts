@@ -1,0 +1,145 @@
+import { parseBearer } from '@/lib/auth/bearer'
+import { TokenCache, type TokenCacheStats } from '@/lib/auth/token-cache'
+import {
+  AuthUnavailableError,
+  type AuthUser,
+  type TokenVerifier,
+  type VerifiedIdentity,
+} from '@/lib/auth/types'
+import type { Database } from '@/lib/db/database'
+import { ApiError } from '@/lib/errors/api-error'
+import { hashUserId, type Logger } from '@/lib/log'
+
+export interface AuthServiceOptions {
+  ttlMs: number
+  maxEntries: number
+  /**
+   * True when `auth.users` is the minimal table our bootstrap made (embedded database, plain
+   * Postgres): then we add users to it ourselves. On Supabase, Supabase Auth owns it.
+   */
+  ownsAuthUsers: boolean
+}
+
+const UNAUTHORIZED_HEADERS = { 'WWW-Authenticate': 'Bearer error="invalid_token"' }
+
+export function unauthorized(message: string): ApiError {
+  return new ApiError('UNAUTHORIZED', { message, headers: UNAUTHORIZED_HEADERS })
+}
+
+/**
+ * Authentication for every request: bearer token → cached, verified user (with a profile row
+ * and a server-controlled role), plus logout, invalidation and cache statistics.
+ */
+export class AuthService {
+  readonly cache: TokenCache
+
+  constructor(
+    readonly verifier: TokenVerifier,
+    private readonly db: Database,
+    private readonly logger: Logger,
+    private readonly options: AuthServiceOptions,
+  ) {
+    this.cache = new TokenCache(verifier, (identity) => this.#toUser(identity), {
+      ttlMs: options.ttlMs,
+      maxEntries: options.maxEntries,
+    })
+  }
+
+  get mode() {
+    return this.verifier.mode
+  }
+
+  /** The user behind an `Authorization` header value; throws 401 or 503 as an ApiError. */
+  async authenticate(header: string | undefined): Promise<{ user: AuthUser; token: string }> {
+    const bearer = parseBearer(header)
+    if (!bearer.ok) {
+      throw unauthorized(
+        bearer.reason === 'missing' ? 'A bearer token is required' : 'The bearer token is malformed',
+      )
+    }
+    let user: AuthUser | null
+    try {
+      user = await this.cache.get(bearer.token)
+    } catch (error) {
+      if (error instanceof AuthUnavailableError) {
+        this.logger.warn({ err: error.cause ?? error }, 'auth server unavailable')
+        throw new ApiError('AUTH_UNAVAILABLE', {
+          headers: { 'Retry-After': String(error.retryAfterSeconds) },
+          cause: error,
+        })
+      }
+      throw error
+    }
+    if (!user) throw unauthorized('The bearer token is invalid, expired or revoked')
+    return { user, token: bearer.token }
+  }
+
+  /** Ends the session: revoked where tokens are verified, and evicted from this cache. */
+  async logout(token: string, user: AuthUser): Promise<void> {
+    this.cache.evictToken(token)
+    try {
+      await this.verifier.revoke(token, user)
+    } catch (error) {
+      if (error instanceof AuthUnavailableError) {
+        throw new ApiError('AUTH_UNAVAILABLE', {
+          headers: { 'Retry-After': String(error.retryAfterSeconds) },
+        })
+      }
+      throw error
+    }
+    // Evict again: a request that was verifying this token during the revoke must not re-add it.
+    this.cache.evictToken(token)
+  }
+
+  /** Evicts one user's cached tokens, or all of them. */
+  invalidate(userId?: string): number {
+    return this.cache.evictUser(userId)
+  }
+
+  stats(): TokenCacheStats {
+    return this.cache.stats()
+  }
+
+  /** For `/ready`: the mode and, in Supabase mode, the upstream breaker's state. */
+  readiness() {
+    return { mode: this.verifier.mode, upstream: this.verifier.health().upstream }
+  }
+
+  // Runs once per cache fill, not per request: ensure the profile row exists and read the role.
+  async #toUser(identity: VerifiedIdentity): Promise<AuthUser> {
+    if (this.options.ownsAuthUsers) {
+      await this.db.transaction((tx) =>
+        tx.query(
+          `insert into auth.users (id, email, raw_app_meta_data) values ($1, $2, $3::jsonb)
+           on conflict (id) do update set email = excluded.email, raw_app_meta_data = excluded.raw_app_meta_data
+           where auth.users.email is distinct from excluded.email
+              or auth.users.raw_app_meta_data is distinct from excluded.raw_app_meta_data`,
+          [identity.userId, identity.email ?? null, JSON.stringify(identity.claims.app_metadata ?? {})],
+        ),
+      )
+    }
+    const [profile] = await this.db.asService((tx) =>
+      tx.query<{ role: string }>(
+        `with created as (
+           insert into public.user_profiles (id, email) values ($1, $2)
+           on conflict (id) do nothing
+           returning role
+         )
+         select role from created
+         union all
+         select role from public.user_profiles where id = $1
+         limit 1`,
+        [identity.userId, identity.email ?? null],
+      ),
+    )
+    const isAdmin = identity.appRole === 'admin' || profile?.role === 'admin'
+    return {
+      id: identity.userId,
+      email: identity.email,
+      role: isAdmin ? 'admin' : 'user',
+      sessionId: identity.sessionId,
+      claims: identity.claims,
+      idHash: hashUserId(identity.userId),
+    }
+  }
+}
