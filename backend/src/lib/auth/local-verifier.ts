@@ -3,6 +3,8 @@ import { tokenKey } from '@/lib/auth/bearer'
 import type { AuthUser, TokenVerifier, VerifiedIdentity, VerifyOutcome } from '@/lib/auth/types'
 import type { Database, JwtClaims } from '@/lib/db/database'
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 /**
  * Local mode: HS256 JWTs with Supabase's claim shape, signed with a local secret. Checks the
  * signature and algorithm (only HS256; `none` and every other algorithm are refused), `exp`,
@@ -28,8 +30,9 @@ export class LocalVerifier implements TokenVerifier {
         requiredClaims: ['sub', 'exp'],
         clockTolerance: 0,
       })
-      if (typeof payload.sub !== 'string' || payload.sub.trim() === '')
-        return { ok: false, reason: 'no subject' }
+      // Supabase user ids are UUIDs; anything else cannot name a user row.
+      if (typeof payload.sub !== 'string' || !UUID.test(payload.sub))
+        return { ok: false, reason: 'bad subject' }
       claims = payload as JwtClaims
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) return { ok: false, reason: error.code }

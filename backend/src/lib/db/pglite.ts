@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
 import { lockDataDir } from '@/lib/db/data-dir-lock'
@@ -6,16 +7,17 @@ import type { SqlDriver, Tx } from '@/lib/db/database'
 
 /**
  * Embedded Postgres (PGlite: real Postgres compiled to WASM) with pgvector loaded.
- * `:memory:` keeps everything in memory (tests); any other value is a directory that persists.
+ * `:memory:` keeps everything in memory (tests); any other value is a data directory: the
+ * database lives in its `pglite/` folder, beside the lock file and the local auth secret.
  * PGlite is one connection and one process: it must be closed on shutdown, or writes it has
  * acknowledged can be lost.
  */
 export async function openPglite(dataDir: string): Promise<SqlDriver & { pglite: PGlite }> {
-  const location = dataDir === ':memory:' ? 'memory://' : dataDir
+  const location = dataDir === ':memory:' ? 'memory://' : join(dataDir, 'pglite')
   let unlock = () => {}
   if (location !== 'memory://') {
     mkdirSync(location, { recursive: true })
-    unlock = lockDataDir(location)
+    unlock = lockDataDir(dataDir)
   }
   const pglite = await PGlite.create(location, { extensions: { vector } }).catch((error: unknown) => {
     unlock()
