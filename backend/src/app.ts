@@ -1,10 +1,10 @@
 import { bodyLimit } from 'hono/body-limit'
-import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
 import { ApiError } from '@/lib/errors/api-error'
 import { handleError, handleNotFound } from '@/lib/errors/handler'
 import { accessLog } from '@/lib/http/access-log'
+import { cors } from '@/lib/http/cors'
 import { jsonBody } from '@/lib/http/json-body'
 import { provideServices } from '@/lib/http/provide'
 import { createRouter } from '@/lib/http/router'
@@ -25,23 +25,11 @@ export function newApp(services: Services) {
   app.use(provideServices(services))
   app.use(accessLog(services.logger))
   app.use(secureHeaders())
-  app.use(
-    '/api/*',
-    cors({
-      origin: config.CORS_ORIGINS.includes('*') ? '*' : config.CORS_ORIGINS,
-      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'X-Request-Id'],
-      exposeHeaders: [
-        'X-Request-Id',
-        'RateLimit-Limit',
-        'RateLimit-Remaining',
-        'RateLimit-Reset',
-        'Retry-After',
-      ],
-      maxAge: 600,
-    }),
-  )
-  app.use(
+  app.use('/api/*', cors({ origins: config.CORS_ORIGINS }))
+  // Body checks are registered for the methods that carry bodies only, so the router never
+  // runs them for GET — most of the traffic (each middleware layer costs microseconds).
+  app.on(
+    ['POST', 'PUT', 'PATCH', 'DELETE'],
     '/api/*',
     bodyLimit({
       maxSize: config.BODY_LIMIT_BYTES,
@@ -51,8 +39,8 @@ export function newApp(services: Services) {
         })
       },
     }),
+    jsonBody(),
   )
-  app.use('/api/*', jsonBody())
 
   app.route('/', healthRoutes)
   app.route('/', authRoutes)

@@ -2,7 +2,7 @@ import type { AuthUser, TokenVerifier, VerifiedIdentity, VerifyOutcome } from '@
 import { AuthUnavailableError } from '@/lib/auth/types'
 
 /**
- * An in-process verifier for unit tests of the cache: tokens are `valid:<user>:<expSeconds>` or
+ * An in-process verifier for unit tests of the cache: tokens are `valid.<user>.<expSeconds>` (JWT-shaped) or
  * anything else (invalid). Counts calls; can be slowed down or made to fail.
  */
 export class CountingVerifier implements TokenVerifier {
@@ -15,7 +15,7 @@ export class CountingVerifier implements TokenVerifier {
     this.calls++
     if (this.delayMs) await Bun.sleep(this.delayMs)
     if (this.down) throw new AuthUnavailableError('down', 3)
-    const [kind, user, exp] = token.split(':')
+    const [kind, user, exp] = token.split('.')
     if (kind !== 'valid' || !user) return { ok: false, reason: 'invalid' }
     return {
       ok: true,

@@ -31,7 +31,7 @@ beforeAll(async () => {
     throw new Error('connection to 10.1.2.3 failed: password authentication failed for user "postgres"')
   })
   t.app.get('/api/v1/test/bad-sql', async (c) => {
-    await c.var.services.db.asService((tx) => tx.query('select * from secret_internal_table'))
+    await c.get('services').db.asService((tx) => tx.query('select * from secret_internal_table'))
     return c.json({})
   })
 }, DB_SETUP_TIMEOUT_MS)
@@ -215,4 +215,14 @@ describe('request log', () => {
       level: 'warn',
     })
   })
+})
+
+test('an unknown route with a non-JSON body is a 404 logged as unmatched, not a 415', async () => {
+  const response = await t.request('/api/v1/nothing-here', {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', 'content-length': '1', 'x-request-id': 'log-3' },
+    body: 'x',
+  })
+  await expectError(response, 404, 'NOT_FOUND')
+  expect(t.logs.find((l) => l.request_id === 'log-3')).toMatchObject({ route: 'unmatched', status: 404 })
 })

@@ -102,11 +102,11 @@ export const authRoutes = createRouter()
     return c.json({ user: { id: user.id, email: user.email ?? null, role: user.role } }, 200)
   })
   .openapi(logout, async (c) => {
-    await c.var.services.auth.logout(c.var.bearerToken ?? '', currentUser(c))
+    await c.get('services').auth.logout(c.req.header('authorization'), currentUser(c))
     return c.body(null, 204)
   })
-  .openapi(cacheStats, (c) => c.json(c.var.services.auth.stats(), 200))
+  .openapi(cacheStats, (c) => c.json(c.get('services').auth.stats(), 200))
   .openapi(invalidateCache, async (c) => {
     const body = c.req.valid('json') as { user_id?: string } | undefined
-    return c.json({ evicted: c.var.services.auth.invalidate(body?.user_id) }, 200)
+    return c.json({ evicted: c.get('services').auth.invalidate(body?.user_id) }, 200)
   })

@@ -51,11 +51,11 @@ const ready = createRoute({
 
 export const healthRoutes = createRouter()
   .openapi(health, (c) => {
-    const { version, lifecycle } = c.var.services
+    const { version, lifecycle } = c.get('services')
     return c.json({ status: 'ok' as const, version, uptime_s: lifecycle.uptimeSeconds() }, 200)
   })
   .openapi(ready, async (c) => {
-    const report = await c.var.services.readiness.check()
+    const report = await c.get('services').readiness.check()
     c.header('Cache-Control', 'no-store')
     return c.json(report, report.status === 'not_ready' ? 503 : 200)
   })

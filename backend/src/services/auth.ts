@@ -26,6 +26,11 @@ export function unauthorized(message: string): ApiError {
   return new ApiError('UNAUTHORIZED', { message, headers: UNAUTHORIZED_HEADERS })
 }
 
+function acceptedOrThrow(user: AuthUser | null): AuthUser {
+  if (!user) throw unauthorized('The bearer token is invalid, expired or revoked')
+  return user
+}
+
 /**
  * Authentication for every request: bearer token → cached, verified user (with a profile row
  * and a server-controlled role), plus logout, invalidation and cache statistics.
@@ -49,33 +54,42 @@ export class AuthService {
     return this.verifier.mode
   }
 
-  /** The user behind an `Authorization` header value; throws 401 or 503 as an ApiError. */
-  async authenticate(header: string | undefined): Promise<{ user: AuthUser; token: string }> {
+  /**
+   * The user behind an `Authorization` header value; throws (or rejects with) a 401 or 503
+   * ApiError. A cached token is answered synchronously; only a miss returns a promise.
+   */
+  authenticate(header: string | undefined): AuthUser | Promise<AuthUser> {
     const bearer = parseBearer(header)
     if (!bearer.ok) {
       throw unauthorized(
         bearer.reason === 'missing' ? 'A bearer token is required' : 'The bearer token is malformed',
       )
     }
-    let user: AuthUser | null
-    try {
-      user = await this.cache.get(bearer.token)
-    } catch (error) {
-      if (error instanceof AuthUnavailableError) {
-        this.logger.warn({ err: error.cause ?? error }, 'auth server unavailable')
-        throw new ApiError('AUTH_UNAVAILABLE', {
-          headers: { 'Retry-After': String(error.retryAfterSeconds) },
-          cause: error,
-        })
-      }
-      throw error
-    }
-    if (!user) throw unauthorized('The bearer token is invalid, expired or revoked')
-    return { user, token: bearer.token }
+    const found = this.cache.get(bearer.token)
+    return found instanceof Promise
+      ? found.then(acceptedOrThrow, (error) => this.#unavailable(error))
+      : acceptedOrThrow(found)
   }
 
-  /** Ends the session: revoked where tokens are verified, and evicted from this cache. */
-  async logout(token: string, user: AuthUser): Promise<void> {
+  #unavailable(error: unknown): never {
+    if (error instanceof AuthUnavailableError) {
+      this.logger.warn({ err: error.cause ?? error }, 'auth server unavailable')
+      throw new ApiError('AUTH_UNAVAILABLE', {
+        headers: { 'Retry-After': String(error.retryAfterSeconds) },
+        cause: error,
+      })
+    }
+    throw error
+  }
+
+  /**
+   * Ends the session of the token in this `Authorization` header (already authenticated as
+   * `user`): revoked where tokens are verified, and evicted from this cache.
+   */
+  async logout(header: string | undefined, user: AuthUser): Promise<void> {
+    const bearer = parseBearer(header)
+    if (!bearer.ok) throw unauthorized('A bearer token is required')
+    const token = bearer.token
     this.cache.evictToken(token)
     try {
       await this.verifier.revoke(token, user)

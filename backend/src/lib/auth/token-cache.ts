@@ -1,4 +1,4 @@
-import { tokenKey } from '@/lib/auth/bearer'
+import { isCompactJwt, tokenKey } from '@/lib/auth/bearer'
 import type { AuthUser, TokenVerifier, VerifiedIdentity } from '@/lib/auth/types'
 
 export interface TokenCacheOptions {
@@ -90,8 +90,12 @@ export class TokenCache {
     this.#negativeMaxEntries = options.negativeMaxEntries ?? 10_000
   }
 
-  /** The user for a token, or null when the token is invalid. Throws when it cannot tell. */
-  async get(token: string): Promise<AuthUser | null> {
+  /**
+   * The user for a token, or null when the token is invalid; rejects when it cannot tell.
+   * Answers from memory synchronously — no promise on the hot path — and returns a promise
+   * only when the verifier has to be asked.
+   */
+  get(token: string): AuthUser | null | Promise<AuthUser | null> {
     const key = tokenKey(token)
     const now = this.#now()
     const entry = this.#entries.get(key)
@@ -176,6 +180,11 @@ export class TokenCache {
   }
 
   async #fill(key: string, token: string, flight: Flight): Promise<AuthUser | null> {
+    // Not even shaped like a JWT: refuse without spending an upstream call.
+    if (!isCompactJwt(token)) {
+      this.#remember(key)
+      return null
+    }
     this.#counters.upstreamCalls++
     const started = performance.now()
     let outcome: Awaited<ReturnType<TokenVerifier['verify']>>

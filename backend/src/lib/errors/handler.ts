@@ -9,7 +9,7 @@ import type { AppEnv } from '@/lib/http/context'
 
 function respond(c: Context<AppEnv>, error: ApiError) {
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
-  return c.json(errorBody(error, c.var.requestId ?? 'unknown'), error.status as ContentfulStatusCode)
+  return c.json(errorBody(error, c.get('requestId') ?? 'unknown'), error.status as ContentfulStatusCode)
 }
 
 /**
@@ -19,12 +19,12 @@ function respond(c: Context<AppEnv>, error: ApiError) {
 export function handleError(err: Error, c: Context<AppEnv>) {
   if (err instanceof ApiError) return respond(c, err)
   if (err instanceof HTTPException) return respond(c, new ApiError(codeForStatus(err.status)))
-  const logger = c.var.services?.logger
+  const logger = c.get('services')?.logger
   if (isDatabaseUnavailable(err)) {
-    logger?.error({ request_id: c.var.requestId, err }, 'database unavailable')
+    logger?.error({ request_id: c.get('requestId'), err }, 'database unavailable')
     return respond(c, new ApiError('DATABASE_UNAVAILABLE', { headers: { 'Retry-After': '5' } }))
   }
-  logger?.error({ request_id: c.var.requestId, err }, 'unhandled error')
+  logger?.error({ request_id: c.get('requestId'), err }, 'unhandled error')
   return respond(c, new ApiError('INTERNAL'))
 }
 

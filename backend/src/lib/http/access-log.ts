@@ -1,14 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
-import { matchedRoutes } from 'hono/route'
 import type { AppEnv } from '@/lib/http/context'
+import { endpointPattern } from '@/lib/http/route'
 import type { Logger } from '@/lib/log'
-
-/** The route pattern (`/api/v1/assessments/:id`), not the raw path, so logs group and ids stay out. */
-export function routePattern(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string {
-  // Middleware is registered with method ALL; the last other match is the endpoint itself,
-  // found even when a middleware rejected the request before the handler ran.
-  return matchedRoutes(c).findLast((route) => route.method !== 'ALL')?.path ?? 'unmatched'
-}
 
 /**
  * One structured line per request: time, level, request_id, method, route pattern, status,
@@ -20,12 +13,13 @@ export function accessLog(logger: Logger): MiddlewareHandler<AppEnv> {
     await next()
     const status = c.res.status
     const line = {
-      request_id: c.var.requestId,
+      request_id: c.get('requestId'),
       method: c.req.method,
-      route: routePattern(c),
+      // The pattern, not the raw path, so lines group by endpoint and ids stay out of logs.
+      route: endpointPattern(c) ?? 'unmatched',
       status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
-      user: c.var.userIdHash,
+      user: c.get('user')?.idHash,
     }
     if (status >= 500) logger.error(line, 'request')
     else if (status >= 400) logger.warn(line, 'request')

@@ -10,9 +10,5 @@ export interface AppEnv {
     services: Services
     /** Set by the auth middleware (`requireAuth`, `optionalAuth`, `requireAdmin`). */
     user?: AuthUser
-    /** The verified bearer token, kept only for the request (logout needs it); never logged. */
-    bearerToken?: string
-    /** A hash of the user id, added to the request log line. */
-    userIdHash?: string
   }
 }

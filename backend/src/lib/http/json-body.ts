@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
-import { matchedRoutes } from 'hono/route'
 import { ApiError } from '@/lib/errors/api-error'
 import type { AppEnv } from '@/lib/http/context'
+import { endpointPattern } from '@/lib/http/route'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i
 
@@ -18,7 +18,7 @@ function hasBody(request: Request): boolean {
 export function jsonBody(): MiddlewareHandler<AppEnv> {
   return async function jsonBody(c, next) {
     // An unknown route is a 404 whatever its body; leave that to the not-found handler.
-    if (!matchedRoutes(c).some((route) => route.method !== 'ALL')) return next()
+    if (endpointPattern(c) === undefined) return next()
     const contentType = c.req.header('content-type')
     const isJson = contentType !== undefined && JSON_TYPE.test(contentType)
     if (!isJson && !hasBody(c.req.raw)) return next()
