@@ -8,6 +8,7 @@ import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
 import { SECRET_FILE } from '@/lib/auth/local-secret'
 import { localUserId, signLocalToken } from '@/lib/auth/local-tokens'
 import type { ErrorBody } from '@/lib/errors/api-error'
+import { optionalAuth } from '@/lib/http/auth'
 
 const SECRET = 'local-test-secret-0123456789-abcdefghij'
 const METRICS_TOKEN = 'metrics-token-for-tests-0001'
@@ -211,4 +212,14 @@ describe('`bun run token`', () => {
 test('a validly signed token whose subject is not a UUID → 401, not a database error', async () => {
   const response = await get(t, '/api/v1/auth/me', await signToken(SECRET, { sub: 'not-a-uuid' }))
   expect(response.status).toBe(401)
+})
+
+test('optionalAuth: anonymous passes, a valid token names the user, a bad token is a 401 (not anonymous)', async () => {
+  const app = await testApp({ LOCAL_JWT_SECRET: SECRET })
+  app.app.get('/api/v1/test/whoami', optionalAuth(), (c) => c.json({ user: c.get('user')?.id ?? null }))
+  expect(await (await get(app, '/api/v1/test/whoami')).json()).toEqual({ user: null })
+  const me = (await (await get(app, '/api/v1/auth/me', userToken)).json()) as { user: { id: string } }
+  expect(await (await get(app, '/api/v1/test/whoami', userToken)).json()).toEqual({ user: me.user.id })
+  const forged = await signToken('a-different-secret-that-is-long-enough')
+  expect((await get(app, '/api/v1/test/whoami', forged)).status).toBe(401)
 })
