@@ -8,6 +8,7 @@ import { cors } from '@/lib/http/cors'
 import { jsonBody } from '@/lib/http/json-body'
 import { provideServices } from '@/lib/http/provide'
 import { createRouter } from '@/lib/http/router'
+import { assessmentRoutes } from '@/routes/assessments'
 import { authRoutes } from '@/routes/auth'
 import { registerDocs } from '@/routes/docs'
 import { healthRoutes } from '@/routes/health'
@@ -44,6 +45,7 @@ export function newApp(services: Services) {
 
   app.route('/', healthRoutes)
   app.route('/', authRoutes)
+  app.route('/', assessmentRoutes)
   registerDocs(app, services.version)
 
   app.notFound(handleNotFound)

@@ -8,6 +8,9 @@ import { type MigrationFile, migrate, readMigrations } from '@/lib/db/migrations
 import { openDatabase } from '@/lib/db/open'
 import { Lifecycle } from '@/lib/lifecycle'
 import type { Logger } from '@/lib/log'
+import { QuestionBank } from '@/services/assessments/question-bank'
+import { AssessmentService } from '@/services/assessments/service'
+import { AssessmentStore } from '@/services/assessments/store'
 import { AuthService } from '@/services/auth'
 import { ReadinessService } from '@/services/readiness'
 import packageJson from '../../package.json' with { type: 'json' }
@@ -24,6 +27,7 @@ export interface Services {
   lifecycle: Lifecycle
   readiness: ReadinessService
   auth: AuthService
+  assessments: AssessmentService
   /** Releases everything `buildServices` opened (the database last). */
   close(): Promise<void>
 }
@@ -59,6 +63,7 @@ export async function buildServices(
     maxEntries: config.AUTH_CACHE_MAX_ENTRIES,
     ownsAuthUsers: await ownsAuthUsers(db),
   })
+  const assessments = new AssessmentService(new AssessmentStore(db), await QuestionBank.load(db))
   return {
     config,
     logger,
@@ -68,6 +73,7 @@ export async function buildServices(
     lifecycle,
     readiness: new ReadinessService(db, migrations, lifecycle, auth),
     auth,
+    assessments,
     async close() {
       if (ownsDb) await db.close()
     },

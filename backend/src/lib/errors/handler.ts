@@ -5,6 +5,7 @@ import type { z } from 'zod'
 import { isDatabaseUnavailable } from '@/lib/db/errors'
 import { ApiError, errorBody } from '@/lib/errors/api-error'
 import { codeForStatus } from '@/lib/errors/codes'
+import { DOMAIN_ERROR_CODES, DomainError } from '@/lib/errors/domain'
 import type { AppEnv } from '@/lib/http/context'
 
 function respond(c: Context<AppEnv>, error: ApiError) {
@@ -13,11 +14,18 @@ function respond(c: Context<AppEnv>, error: ApiError) {
 }
 
 /**
- * `app.onError`: three branches — ours, Hono's HTTPException, anything else (a bug: logged with
- * the request id, answered 500 without a stack trace or a raw database message).
+ * `app.onError`: three branches — ours (ApiError, and DomainError from services), Hono's
+ * HTTPException, anything else (a bug: logged with the request id, answered 500 without a
+ * stack trace or a raw database message).
  */
 export function handleError(err: Error, c: Context<AppEnv>) {
   if (err instanceof ApiError) return respond(c, err)
+  if (err instanceof DomainError) {
+    return respond(
+      c,
+      new ApiError(DOMAIN_ERROR_CODES[err.kind], { message: err.message, details: err.details }),
+    )
+  }
   if (err instanceof HTTPException) return respond(c, new ApiError(codeForStatus(err.status)))
   const logger = c.get('services')?.logger
   if (isDatabaseUnavailable(err)) {

@@ -1,0 +1,37 @@
+import { z } from '@hono/zod-openapi'
+import { invalid } from '@/lib/errors/domain'
+
+/** `?limit=` (1..100, default 20) and `?cursor=` (opaque), as every list in API.md. */
+export const PageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(500)
+    .optional()
+    .openapi({ description: 'Opaque; from a previous next_cursor' }),
+})
+
+/** A keyset position: the last row's timestamp (UTC, microseconds: `…T12:00:00.123456Z`) and id. */
+export interface Keyset {
+  at: string
+  id: string
+}
+
+export function encodeCursor(keyset: Keyset): string {
+  return Buffer.from(JSON.stringify([keyset.at, keyset.id])).toString('base64url')
+}
+
+const CursorSchema = z.tuple([z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/), z.uuid()])
+
+/** Decodes a cursor; anything we did not issue is a 400, never a database error. */
+export function decodeCursor(cursor: string): Keyset {
+  try {
+    const [at, id] = CursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')))
+    return { at, id }
+  } catch {
+    throw invalid('The cursor is not valid', [
+      { field: 'query.cursor', message: 'Not a cursor from this list' },
+    ])
+  }
+}
