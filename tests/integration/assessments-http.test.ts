@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
-import type { ErrorBody } from '@/lib/errors/api-error'
-import type { Assessment } from '@/services/assessments/service'
-import { testApp, type TestApp } from '@tests/helpers/app'
+import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
+import type { ErrorBody } from '@/lib/errors/api-error'
+import type { Assessment } from '@/services/assessments/service'
 
 let t: TestApp
 let alice: TestUser
@@ -58,7 +58,10 @@ describe('lifecycle', () => {
       questions: { id: string; force_key: string; scale: { min: number; max: number } }[]
     }
     expect(questions.questions).toHaveLength(8)
-    expect(questions.questions[0]).toMatchObject({ id: 'divsexp.psychological_safety.1', scale: { min: 1, max: 5 } })
+    expect(questions.questions[0]).toMatchObject({
+      id: 'divsexp.psychological_safety.1',
+      scale: { min: 1, max: 5 },
+    })
 
     // psychological_safety: 5, 4 → mean 4.5 → 87.5; challenge_welcome: 1 → 0;
     // growth_mindset: 2, then re-answered 3 → 50; constructive_dissent unanswered.
@@ -73,7 +76,11 @@ describe('lifecycle', () => {
     for (const [question_id, answer] of answers) {
       const response = await call(alice, 'POST', `/${created.id}/answers`, { question_id, answer })
       expect(response.status).toBe(200)
-      const body = (await response.json()) as { answered_count: number; total_questions: number; assessment_id: string }
+      const body = (await response.json()) as {
+        answered_count: number
+        total_questions: number
+        assessment_id: string
+      }
       expect(body).toMatchObject({ assessment_id: created.id, question_id, total_questions: 8 })
       counts.push(body.answered_count)
     }
@@ -102,7 +109,10 @@ describe('lifecycle', () => {
     expect((await call(alice, 'POST', `/${a.id}/complete`)).status).toBe(200)
     const before = await (await call(alice, 'GET', `/${a.id}`)).text()
     await expectError(
-      await call(alice, 'POST', `/${a.id}/answers`, { question_id: 'divsexp.challenge_welcome.2', answer: 1 }),
+      await call(alice, 'POST', `/${a.id}/answers`, {
+        question_id: 'divsexp.challenge_welcome.2',
+        answer: 1,
+      }),
       409,
       'CONFLICT',
     )
@@ -121,14 +131,19 @@ describe('lifecycle', () => {
     for (const pillar of ['normexp', 'dirrecip', 'status', 'ownprosp', 'incresp']) {
       made.push(await create(carol, pillar, 'hierarchical'))
     }
-    await call(carol, 'POST', `/${made[0]?.id}/answers`, { question_id: 'normexp.norm_enforcement.1', answer: 2 })
+    await call(carol, 'POST', `/${made[0]?.id}/answers`, {
+      question_id: 'normexp.norm_enforcement.1',
+      answer: 2,
+    })
     await call(carol, 'POST', `/${made[0]?.id}/complete`)
     await create(bob) // someone else's
 
     const seen: string[] = []
     let cursor: string | null = null
     do {
-      const page = (await (await call(carol, 'GET', `?limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json()) as {
+      const page = (await (
+        await call(carol, 'GET', `?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+      ).json()) as {
         data: Assessment[]
         next_cursor: string | null
       }
@@ -140,7 +155,9 @@ describe('lifecycle', () => {
 
     const done = (await (await call(carol, 'GET', '?status=completed')).json()) as { data: Assessment[] }
     expect(done.data.map((a) => a.id)).toEqual([made[0]?.id ?? ''])
-    const open = (await (await call(carol, 'GET', '?status=in_progress&limit=100')).json()) as { data: Assessment[] }
+    const open = (await (await call(carol, 'GET', '?status=in_progress&limit=100')).json()) as {
+      data: Assessment[]
+    }
     expect(open.data).toHaveLength(4)
   })
 
@@ -186,7 +203,9 @@ describe('validation (400, never 500, nothing changes)', () => {
       400,
       'VALIDATION_ERROR',
     )
-    expect(mismatch.error.details).toEqual([{ field: 'body.pillar_id', message: 'Not a pillar of the egalitarian mode' }])
+    expect(mismatch.error.details).toEqual([
+      { field: 'body.pillar_id', message: 'Not a pillar of the egalitarian mode' },
+    ])
   })
 
   test('answers: 0, 6, "3", 2.5, null, missing, unknown question, other pillar, non-UUID id', async () => {
@@ -207,7 +226,10 @@ describe('validation (400, never 500, nothing changes)', () => {
       await expectError(await call(alice, 'POST', `/${a.id}/answers`, body), 400, 'VALIDATION_ERROR')
     }
     await expectError(
-      await call(alice, 'POST', '/not-a-uuid/answers', { question_id: 'divsexp.growth_mindset.1', answer: 3 }),
+      await call(alice, 'POST', '/not-a-uuid/answers', {
+        question_id: 'divsexp.growth_mindset.1',
+        answer: 3,
+      }),
       400,
       'VALIDATION_ERROR',
     )
@@ -237,7 +259,10 @@ describe('validation (400, never 500, nothing changes)', () => {
 describe("someone else's assessment (BOLA)", () => {
   test('user B gets the same 404 as for a missing one on every route, and A’s data is unchanged', async () => {
     const a = await create(alice)
-    await call(alice, 'POST', `/${a.id}/answers`, { question_id: 'divsexp.psychological_safety.2', answer: 2 })
+    await call(alice, 'POST', `/${a.id}/answers`, {
+      question_id: 'divsexp.psychological_safety.2',
+      answer: 2,
+    })
     const before = await (await call(alice, 'GET', `/${a.id}`)).text()
     const missing = crypto.randomUUID()
 

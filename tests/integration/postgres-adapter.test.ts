@@ -47,7 +47,7 @@ describe('Postgres adapter over the wire', () => {
   test('parameters, JSON and multi-statement scripts round-trip', async () => {
     const [row] = await db.transaction((tx) =>
       tx.query<{ n: number; doc: { a: number }; t: string }>(
-        'select $1::int + 1 as n, $2::jsonb as doc, $3::text as t',
+        'select $1::int + 1 as n, $2::text::jsonb as doc, $3::text as t',
         [41, JSON.stringify({ a: 1 }), "it's"],
       ),
     )

@@ -1,8 +1,8 @@
 import { beforeAll, expect, test } from 'bun:test'
-import facts from '@/services/pilar/pilar-facts.json' with { type: 'json' }
+import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
 import { QuestionBank } from '@/services/assessments/question-bank'
 import { PILLAR_IDS, PILLARS } from '@/services/pilar/framework'
-import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
+import facts from '@/services/pilar/pilar-facts.json' with { type: 'json' }
 
 let bank: QuestionBank
 
@@ -11,13 +11,19 @@ beforeAll(async () => {
 }, DB_SETUP_TIMEOUT_MS)
 
 // The framework facts this project was given (shared/data/pilar-facts.json, copied in).
-const forceKey = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')
+const forceKey = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '')
 
 test('the framework module matches the facts: 2 modes × 5 pillars', () => {
   const fromFacts = Object.entries(facts.modes).flatMap(([mode, pillars]) =>
     pillars.map((p) => `${p.id}:${mode}:${p.title}`),
   )
-  expect(PILLAR_IDS.map((id) => `${id}:${PILLARS[id].mode}:${PILLARS[id].title}`).sort()).toEqual(fromFacts.sort())
+  expect(PILLAR_IDS.map((id) => `${id}:${PILLARS[id].mode}:${PILLARS[id].title}`).sort()).toEqual(
+    fromFacts.sort(),
+  )
 })
 
 test('every pillar has ≥ 8 questions, ≥ 2 for each of its four forces, with stable ids', () => {

@@ -124,7 +124,7 @@ export class AuthService {
     if (this.options.ownsAuthUsers) {
       await this.db.transaction((tx) =>
         tx.query(
-          `insert into auth.users (id, email, raw_app_meta_data) values ($1, $2, $3::jsonb)
+          `insert into auth.users (id, email, raw_app_meta_data) values ($1, $2, $3::text::jsonb)
            on conflict (id) do update set email = excluded.email, raw_app_meta_data = excluded.raw_app_meta_data
            where auth.users.email is distinct from excluded.email
               or auth.users.raw_app_meta_data is distinct from excluded.raw_app_meta_data`,

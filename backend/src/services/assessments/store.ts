@@ -126,7 +126,7 @@ export class AssessmentStore {
       if (!results) return { ok: false, refusal: 'no_answers' }
       const [updated] = await tx.query<AssessmentRow>(
         `update public.assessment_sessions
-            set status = 'completed', results = $3::jsonb, completed_at = now()
+            set status = 'completed', results = $3::text::jsonb, completed_at = now()
           where id = $1 and user_id = $2
           returning ${COLUMNS}`,
         [id, userId, JSON.stringify(results)],
