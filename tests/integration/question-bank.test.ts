@@ -36,7 +36,7 @@ test('every pillar has ≥ 8 questions, ≥ 2 for each of its four forces, with 
       for (const key of keys) {
         const ofForce = questions.filter((q) => q.force_key === key)
         expect(ofForce.length).toBeGreaterThanOrEqual(2)
-        ofForce.forEach((q, i) => expect(q.id).toBe(`${pillar.id}.${key}.${i + 1}`))
+        expect(ofForce.map((q) => q.id)).toEqual(ofForce.map((_, i) => `${pillar.id}.${key}.${i + 1}`))
       }
     }
   }
