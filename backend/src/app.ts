@@ -12,6 +12,7 @@ import { assessmentRoutes } from '@/routes/assessments'
 import { authRoutes } from '@/routes/auth'
 import { registerDocs } from '@/routes/docs'
 import { healthRoutes } from '@/routes/health'
+import { ragRoutes } from '@/routes/rag'
 import type { Services } from '@/services'
 
 /**
@@ -46,6 +47,7 @@ export function newApp(services: Services) {
   app.route('/', healthRoutes)
   app.route('/', authRoutes)
   app.route('/', assessmentRoutes)
+  app.route('/', ragRoutes)
   registerDocs(app, services.version)
 
   app.notFound(handleNotFound)

@@ -8,10 +8,14 @@ import { type MigrationFile, migrate, readMigrations } from '@/lib/db/migrations
 import { openDatabase } from '@/lib/db/open'
 import { Lifecycle } from '@/lib/lifecycle'
 import type { Logger } from '@/lib/log'
+import { createEmbedder } from '@/lib/rag/create-embedder'
+import type { Embedder } from '@/lib/rag/embedder'
 import { QuestionBank } from '@/services/assessments/question-bank'
 import { AssessmentService } from '@/services/assessments/service'
 import { AssessmentStore } from '@/services/assessments/store'
 import { AuthService } from '@/services/auth'
+import { KnowledgeService } from '@/services/knowledge/service'
+import { KnowledgeStore } from '@/services/knowledge/store'
 import { ReadinessService } from '@/services/readiness'
 import packageJson from '../../package.json' with { type: 'json' }
 
@@ -28,6 +32,7 @@ export interface Services {
   readiness: ReadinessService
   auth: AuthService
   assessments: AssessmentService
+  knowledge: KnowledgeService
   /** Releases everything `buildServices` opened (the database last). */
   close(): Promise<void>
 }
@@ -37,6 +42,10 @@ export interface ServiceOverrides {
   db?: Database
   /** A verifier other than the configured one. */
   verifier?: TokenVerifier
+  /** An embedder other than the configured one. */
+  embedder?: Embedder
+  /** Skip seeding the knowledge base (tests that share an already seeded database). */
+  skipKnowledgeInit?: boolean
 }
 
 /** Builds every service once at boot: opens the database and applies pending migrations. */
@@ -64,6 +73,12 @@ export async function buildServices(
     ownsAuthUsers: await ownsAuthUsers(db),
   })
   const assessments = new AssessmentService(new AssessmentStore(db), await QuestionBank.load(db))
+  const knowledge = new KnowledgeService(
+    new KnowledgeStore(db),
+    overrides.embedder ?? createEmbedder(config, logger),
+    logger,
+  )
+  if (!overrides.skipKnowledgeInit) await knowledge.init()
   return {
     config,
     logger,
@@ -71,9 +86,10 @@ export async function buildServices(
     db,
     migrations,
     lifecycle,
-    readiness: new ReadinessService(db, migrations, lifecycle, auth),
+    readiness: new ReadinessService(db, migrations, lifecycle, auth, knowledge),
     auth,
     assessments,
+    knowledge,
     async close() {
       if (ownsDb) await db.close()
     },

@@ -22,6 +22,14 @@ const ReadySchema = z
         mode: z.enum(['local', 'supabase']),
         breaker: z.enum(['closed', 'open', 'half_open']).optional(),
       }),
+      embeddings: z.object({
+        status: CheckStatus,
+        provider: z.enum(['local', 'openai']),
+        model: z.string(),
+        breaker: z.enum(['closed', 'open', 'half_open']).optional(),
+        stored_models: z.array(z.string()),
+        problem: z.string().optional(),
+      }),
     }),
     shutting_down: z.boolean(),
   })

@@ -2,6 +2,7 @@ import type { Database } from '@/lib/db/database'
 import { type MigrationFile, migrationStatus } from '@/lib/db/migrations'
 import type { Lifecycle } from '@/lib/lifecycle'
 import type { AuthService } from '@/services/auth'
+import type { KnowledgeService } from '@/services/knowledge/service'
 
 export type CheckStatus = 'ok' | 'error'
 
@@ -11,6 +12,7 @@ export interface ReadyReport {
     database: { status: CheckStatus; kind: Database['kind']; latency_ms?: number; error?: string }
     migrations: { status: CheckStatus; applied: number; pending: string[] }
     auth: { status: CheckStatus; mode: 'local' | 'supabase'; breaker?: 'closed' | 'open' | 'half_open' }
+    embeddings: ReturnType<KnowledgeService['readiness']>
   }
   shutting_down: boolean
 }
@@ -24,6 +26,7 @@ export class ReadinessService {
     private readonly migrations: MigrationFile[],
     private readonly lifecycle: Lifecycle,
     private readonly auth: AuthService,
+    private readonly knowledge: KnowledgeService,
   ) {}
 
   async check(): Promise<ReadyReport> {
@@ -36,18 +39,20 @@ export class ReadinessService {
           )
         : { status: 'error' as const, applied: 0, pending: [] }
     const critical = database.status === 'ok' && migrations.status === 'ok'
-    // An open auth breaker degrades rather than fails readiness: cached tokens keep working.
+    // An open auth breaker or unusable embeddings degrade rather than fail readiness: cached
+    // tokens keep working and search falls back to full text.
     const { mode, upstream } = this.auth.readiness()
     const auth = {
       status: (upstream === 'open' ? 'error' : 'ok') as CheckStatus,
       mode,
       ...(upstream === 'none' ? {} : { breaker: upstream }),
     }
-    const status =
-      !critical || this.lifecycle.draining ? 'not_ready' : auth.status === 'ok' ? 'ready' : 'degraded'
+    const embeddings = this.knowledge.readiness()
+    const healthy = auth.status === 'ok' && embeddings.status === 'ok'
+    const status = !critical || this.lifecycle.draining ? 'not_ready' : healthy ? 'ready' : 'degraded'
     return {
       status,
-      checks: { database, migrations, auth },
+      checks: { database, migrations, auth, embeddings },
       shutting_down: this.lifecycle.draining,
     }
   }

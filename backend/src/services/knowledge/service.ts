@@ -1,0 +1,261 @@
+import type { Logger } from '@/lib/log'
+import { chunkText } from '@/lib/rag/chunking'
+import { type Embedder, EmbedderUnavailableError } from '@/lib/rag/embedder'
+import { frameworkPassages } from '@/services/knowledge/seed'
+import type { ChunkMetadata, KnowledgeStore, NewChunk, SearchRow } from '@/services/knowledge/store'
+import { type Mode, PILLARS, type PillarId } from '@/services/pilar/framework'
+
+export interface SearchInput {
+  query: string
+  pillar_id?: PillarId
+  mode?: Mode
+  limit: number
+  /** Defaults to the embedder's `defaultThreshold`. */
+  threshold?: number
+}
+
+export interface SearchResult {
+  results: { id: string; content: string; metadata: Record<string, unknown>; similarity: number }[]
+  search_mode: 'hybrid' | 'vector' | 'lexical'
+  degraded: boolean
+}
+
+export interface IngestDocument {
+  content: string
+  metadata: {
+    title?: string
+    source?: string
+    pillar_id?: PillarId
+    mode?: Mode
+    kind?: ChunkMetadata['kind']
+  }
+}
+
+export interface IngestResult {
+  documents: number
+  chunks: number
+  skipped_duplicates: number
+  /** The model that embedded the new chunks, or null when the embedder was unavailable. */
+  embedding_model: string | null
+}
+
+const sha256 = (text: string) => Bun.SHA256.hash(text, 'hex')
+
+/**
+ * The knowledge base: validated hybrid search (pgvector + full text), ingest with chunking and
+ * batched embedding, the seeded framework passages, and grounding for coaching and guidance.
+ */
+export class KnowledgeService {
+  #storedModels = new Set<string>()
+
+  constructor(
+    private readonly store: KnowledgeStore,
+    readonly embedder: Embedder,
+    private readonly logger: Logger,
+  ) {}
+
+  /** At boot: seed the framework passages (idempotent), embed what has no vector yet. */
+  async init(): Promise<void> {
+    const seeded = await this.ingest(await frameworkPassages(this.store))
+    if (seeded.documents > 0) this.logger.info({ ...seeded }, 'knowledge base seeded')
+    await this.backfill()
+    await this.#refreshModels()
+  }
+
+  /** Vectors exist from another model than the configured one: never compare across models. */
+  get modelMismatch(): boolean {
+    return [...this.#storedModels].some((m) => m !== this.embedder.model)
+  }
+
+  async search(input: SearchInput): Promise<SearchResult> {
+    let embedding: number[] | null = null
+    let degraded = false
+    if (this.modelMismatch) {
+      degraded = true
+    } else {
+      try {
+        ;[embedding = null] = await this.embedder.embed([input.query])
+      } catch (error) {
+        if (!(error instanceof EmbedderUnavailableError)) throw error
+        this.logger.warn({ err: error.cause ?? error }, 'embedder unavailable: lexical search')
+        degraded = true
+      }
+    }
+    const { rows, lexicalTerms } = await this.store.search({
+      embedding,
+      text: input.query,
+      threshold: input.threshold ?? this.embedder.defaultThreshold,
+      limit: input.limit,
+      pillarId: input.pillar_id,
+      mode: input.mode,
+    })
+    return {
+      results: rows.map(present),
+      search_mode: embedding === null ? 'lexical' : lexicalTerms ? 'hybrid' : 'vector',
+      degraded,
+    }
+  }
+
+  /** Passages to ground an LLM answer in, and the sources to cite with it. */
+  async ground(query: string, filter: { pillar_id?: PillarId; mode?: Mode }, limit = 5) {
+    const found = await this.search({ query, ...filter, limit })
+    const sources = new Map<string, { id: string; title: string }>()
+    for (const r of found.results) {
+      const id = String(r.metadata.document_id ?? r.id)
+      if (!sources.has(id)) sources.set(id, { id, title: String(r.metadata.title ?? 'Untitled') })
+    }
+    return { passages: found.results, sources: [...sources.values()], degraded: found.degraded }
+  }
+
+  async ingest(documents: IngestDocument[], onProgress?: (done: number) => void): Promise<IngestResult> {
+    const prepared = documents.map((doc) => ({ doc, hash: sha256(doc.content) }))
+    const existing = await this.store.existingHashes(prepared.map((p) => p.hash))
+    const seen = new Set<string>()
+    const fresh = prepared.filter((p) => {
+      if (existing.has(p.hash) || seen.has(p.hash)) return false
+      seen.add(p.hash)
+      return true
+    })
+    const pieces = fresh.map(({ doc }) => {
+      const title = doc.metadata.title ?? firstLine(doc.content)
+      const chunks = chunkText(doc.content)
+      return { doc, title, chunks }
+    })
+    // Embed every new chunk in batches; if the embedder is down, store text only (searchable
+    // lexically) and let a later start backfill the vectors.
+    const texts = pieces.flatMap((p) => p.chunks.map((c) => c.content))
+    let vectors: number[][] | null = null
+    try {
+      vectors = texts.length > 0 ? await this.embedder.embed(texts) : []
+    } catch (error) {
+      if (!(error instanceof EmbedderUnavailableError)) throw error
+      this.logger.warn(
+        { err: error.cause ?? error, chunks: texts.length },
+        'embedder unavailable: ingesting without vectors',
+      )
+    }
+    let offset = 0
+    let stored = 0
+    let chunkCount = 0
+    for (const [i, { doc, title, chunks }] of pieces.entries()) {
+      const rows: NewChunk[] = chunks.map((c) => ({
+        index: c.index,
+        content: c.content,
+        metadata: {
+          title,
+          kind: doc.metadata.kind ?? 'document',
+          ...(doc.metadata.source ? { source: doc.metadata.source } : {}),
+          ...(doc.metadata.pillar_id ? { pillar_id: doc.metadata.pillar_id } : {}),
+          ...(doc.metadata.mode ? { mode: doc.metadata.mode } : {}),
+          ...(c.heading ? { heading: c.heading } : {}),
+        },
+        embedding: vectors?.[offset + c.index] ?? null,
+        model: vectors ? this.embedder.model : null,
+      }))
+      offset += chunks.length
+      const inserted = await this.store.insertDocument(
+        {
+          title,
+          source: doc.metadata.source ?? null,
+          contentHash: sha256(doc.content),
+          metadata: doc.metadata,
+        },
+        rows,
+      )
+      if (inserted) {
+        stored++
+        chunkCount += rows.length
+      }
+      onProgress?.(i + 1)
+    }
+    if (vectors && chunkCount > 0) this.#storedModels.add(this.embedder.model)
+    return {
+      documents: stored,
+      chunks: chunkCount,
+      skipped_duplicates: documents.length - stored,
+      embedding_model: vectors && chunkCount > 0 ? this.embedder.model : null,
+    }
+  }
+
+  /** Embeds chunks stored without a vector (ingested while the embedder was down). */
+  async backfill(batch = 200): Promise<number> {
+    let done = 0
+    for (;;) {
+      const missing = await this.store.missingEmbeddings(batch)
+      if (missing.length === 0) return done
+      let vectors: number[][]
+      try {
+        vectors = await this.embedder.embed(missing.map((m) => m.content))
+      } catch (error) {
+        if (!(error instanceof EmbedderUnavailableError)) throw error
+        this.logger.warn({ pending: missing.length }, 'embedder unavailable: backfill postponed')
+        return done
+      }
+      await this.store.setEmbeddings(
+        missing.map((m, i) => ({ id: m.id, embedding: vectors[i] ?? [] })),
+        this.embedder.model,
+      )
+      done += missing.length
+      if (missing.length < batch) return done
+    }
+  }
+
+  async forces(pillarId: PillarId) {
+    const forces = await this.store.forces(pillarId)
+    return {
+      pillar: { id: pillarId, mode: PILLARS[pillarId].mode, title: PILLARS[pillarId].title },
+      forces: forces.map((f) => ({ key: f.key, name: f.name, description: f.description })),
+    }
+  }
+
+  async connections(filter: { mode?: Mode; pillar_id?: PillarId }) {
+    return { connections: await this.store.connections({ mode: filter.mode, pillarId: filter.pillar_id }) }
+  }
+
+  /** For `/ready`. */
+  readiness() {
+    const breaker = this.embedder.health().breaker
+    const mismatch = this.modelMismatch
+    return {
+      status: (mismatch || breaker === 'open' ? 'error' : 'ok') as 'ok' | 'error',
+      provider: this.embedder.provider,
+      model: this.embedder.model,
+      ...(breaker ? { breaker } : {}),
+      stored_models: [...this.#storedModels],
+      ...(mismatch
+        ? {
+            problem: `stored vectors come from ${[...this.#storedModels].join(', ')}; search is lexical-only until re-embedded`,
+          }
+        : {}),
+    }
+  }
+
+  async #refreshModels() {
+    this.#storedModels = new Set(await this.store.storedModels())
+    if (this.modelMismatch) {
+      this.logger.warn(
+        { stored: [...this.#storedModels], configured: this.embedder.model },
+        'stored embeddings come from another model: search is lexical-only',
+      )
+    }
+  }
+}
+
+function present(row: SearchRow) {
+  return {
+    id: row.id,
+    content: row.content,
+    metadata: row.metadata,
+    similarity: Math.round(row.similarity * 10_000) / 10_000,
+  }
+}
+
+function firstLine(content: string): string {
+  const line = content.split('\n').find((l) => l.trim()) ?? 'Untitled'
+  return (
+    line
+      .replace(/^#+\s*/, '')
+      .trim()
+      .slice(0, 200) || 'Untitled'
+  )
+}

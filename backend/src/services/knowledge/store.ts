@@ -1,0 +1,199 @@
+import type { Database } from '@/lib/db/database'
+import { toVectorLiteral } from '@/lib/rag/embedder'
+import type { Mode, PillarId } from '@/services/pilar/framework'
+
+export interface ChunkMetadata {
+  title: string
+  kind: 'pillar' | 'force' | 'connection' | 'document'
+  source?: string
+  pillar_id?: PillarId
+  mode?: Mode
+  heading?: string
+  [key: string]: unknown
+}
+
+export interface NewChunk {
+  index: number
+  content: string
+  metadata: ChunkMetadata
+  embedding: number[] | null
+  model: string | null
+}
+
+export interface NewDocument {
+  title: string
+  source: string | null
+  contentHash: string
+  metadata: Record<string, unknown>
+}
+
+export interface SearchRow {
+  id: string
+  content: string
+  metadata: ChunkMetadata & { document_id?: string }
+  similarity: number
+}
+
+export interface SearchParams {
+  embedding: number[] | null
+  text: string
+  threshold: number
+  limit: number
+  pillarId?: PillarId
+  mode?: Mode
+}
+
+/** SQL for the knowledge base. Knowledge is public: reads and trusted writes run as the service. */
+export class KnowledgeStore {
+  constructor(private readonly db: Database) {}
+
+  /** Hashes already stored, so ingest can skip them before embedding anything. */
+  async existingHashes(hashes: string[]): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set()
+    const rows = await this.db.asService((tx) =>
+      tx.query<{ content_hash: string }>(
+        `select content_hash from public.knowledge_documents
+          where content_hash in (select jsonb_array_elements_text($1::text::jsonb))`,
+        [JSON.stringify(hashes)],
+      ),
+    )
+    return new Set(rows.map((r) => r.content_hash))
+  }
+
+  /** Stores a document and its chunks in one transaction; false when its hash already exists. */
+  async insertDocument(document: NewDocument, chunks: NewChunk[]): Promise<boolean> {
+    return this.db.asService(async (tx) => {
+      const [row] = await tx.query<{ id: string }>(
+        `insert into public.knowledge_documents (title, source, content_hash, metadata)
+         values ($1, $2, $3, $4::text::jsonb)
+         on conflict (content_hash) do nothing
+         returning id`,
+        [document.title, document.source, document.contentHash, JSON.stringify(document.metadata)],
+      )
+      if (!row) return false
+      const records = chunks.map((c) => ({
+        chunk_index: c.index,
+        content: c.content,
+        metadata: c.metadata,
+        embedding: c.embedding ? toVectorLiteral(c.embedding) : null,
+        embedding_model: c.embedding ? c.model : null,
+      }))
+      await tx.query(
+        `insert into public.knowledge_chunks (document_id, chunk_index, content, metadata, embedding, embedding_model)
+         select $1, r.chunk_index, r.content, r.metadata, r.embedding::extensions.vector, r.embedding_model
+           from jsonb_to_recordset($2::text::jsonb)
+             as r(chunk_index integer, content text, metadata jsonb, embedding text, embedding_model text)`,
+        [row.id, JSON.stringify(records)],
+      )
+      return true
+    })
+  }
+
+  /** Runs match_knowledge; also says whether the text had any searchable words at all. */
+  async search(params: SearchParams): Promise<{ rows: SearchRow[]; lexicalTerms: boolean }> {
+    return this.db.asService(async (tx) => {
+      const [terms] = await tx.query<{ nodes: number }>(
+        `select numnode(websearch_to_tsquery('english', $1))::int as nodes`,
+        [params.text],
+      )
+      const rows = await tx.query<SearchRow>(
+        `select m.id, m.content, m.metadata || jsonb_build_object('document_id', c.document_id) as metadata,
+                m.similarity::float8 as similarity
+           from public.match_knowledge($1::text::extensions.vector, $2, $3, $4, $5, $6) m
+           join public.knowledge_chunks c on c.id = m.id`,
+        [
+          params.embedding ? toVectorLiteral(params.embedding) : null,
+          params.text,
+          params.threshold,
+          params.limit,
+          params.pillarId ?? null,
+          params.mode ?? null,
+        ],
+      )
+      return {
+        rows: rows.map((r) => ({ ...r, similarity: Number(r.similarity) })),
+        lexicalTerms: Number(terms?.nodes) > 0,
+      }
+    })
+  }
+
+  /** The distinct models of the stored vectors. */
+  async storedModels(): Promise<string[]> {
+    const rows = await this.db.asService((tx) =>
+      tx.query<{ model: string }>(
+        'select distinct embedding_model as model from public.knowledge_chunks where embedding_model is not null',
+      ),
+    )
+    return rows.map((r) => r.model)
+  }
+
+  async missingEmbeddings(limit: number): Promise<{ id: string; content: string }[]> {
+    return this.db.asService((tx) =>
+      tx.query(
+        'select id, content from public.knowledge_chunks where embedding is null order by created_at, id limit $1',
+        [limit],
+      ),
+    )
+  }
+
+  async setEmbeddings(rows: { id: string; embedding: number[] }[], model: string): Promise<void> {
+    if (rows.length === 0) return
+    await this.db.asService((tx) =>
+      tx.query(
+        `update public.knowledge_chunks c
+            set embedding = r.embedding::extensions.vector, embedding_model = $2
+           from jsonb_to_recordset($1::text::jsonb) as r(id uuid, embedding text)
+          where c.id = r.id`,
+        [JSON.stringify(rows.map((r) => ({ id: r.id, embedding: toVectorLiteral(r.embedding) }))), model],
+      ),
+    )
+  }
+
+  async pillar(id: PillarId) {
+    const [row] = await this.db.asService((tx) =>
+      tx.query<{ id: PillarId; mode: Mode; title: string; description: string }>(
+        'select id, mode, title, description from public.pillars where id = $1',
+        [id],
+      ),
+    )
+    return row
+  }
+
+  async pillars() {
+    return this.db.asService((tx) =>
+      tx.query<{ id: PillarId; mode: Mode; title: string; abbreviation: string; description: string }>(
+        'select id, mode, title, abbreviation, description from public.pillars order by mode, id',
+      ),
+    )
+  }
+
+  async forces(pillarId?: PillarId) {
+    return this.db.asService((tx) =>
+      tx.query<{ pillar_id: PillarId; key: string; name: string; description: string }>(
+        `select pillar_id, key, name, description from public.forces
+          where $1::text is null or pillar_id = $1 order by pillar_id, position`,
+        [pillarId ?? null],
+      ),
+    )
+  }
+
+  async connections(filter: { mode?: Mode; pillarId?: PillarId }) {
+    return this.db.asService((tx) =>
+      tx.query<{
+        id: string
+        mode: Mode
+        name: string | null
+        type: 'reinforce' | 'inverse' | 'discretionary'
+        from_pillar: PillarId
+        to_pillar: PillarId
+        description: string
+      }>(
+        `select id, mode, name, type, from_pillar, to_pillar, description from public.force_connections
+          where ($1::text is null or mode = $1)
+            and ($2::text is null or from_pillar = $2 or to_pillar = $2)
+          order by id`,
+        [filter.mode ?? null, filter.pillarId ?? null],
+      ),
+    )
+  }
+}
