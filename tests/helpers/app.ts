@@ -3,7 +3,7 @@ import { sharedDatabase } from '@tests/helpers/db'
 import { newApp } from '@/app'
 import { type Config, loadConfig } from '@/config'
 import { createLogger } from '@/lib/log'
-import { buildServices, type Services } from '@/services'
+import { buildServices, type ServiceOverrides, type Services } from '@/services'
 
 /** A config for tests: in-memory database, silent unless a test captures the log. */
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -24,7 +24,10 @@ export interface TestApp {
 }
 
 /** The real app over the shared PGlite, with its log captured in memory. */
-export async function testApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function testApp(
+  env: Record<string, string> = {},
+  overrides: Omit<ServiceOverrides, 'db'> = {},
+): Promise<TestApp> {
   const { db } = await sharedDatabase()
   const logs: LogLines = []
   const sink = new Writable({
@@ -34,7 +37,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
     },
   })
   const config = testConfig(env)
-  const services = await buildServices(config, createLogger(config.LOG_LEVEL, sink), { db })
+  const services = await buildServices(config, createLogger(config.LOG_LEVEL, sink), { ...overrides, db })
   const app = newApp(services)
   return {
     app,

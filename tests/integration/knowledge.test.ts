@@ -1,0 +1,302 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { SwitchableEmbedder } from '@tests/fakes/embedders'
+import { type TestApp, testApp } from '@tests/helpers/app'
+import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
+import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
+import type { Database, Tx } from '@/lib/db/database'
+import type { ErrorBody } from '@/lib/errors/api-error'
+import { LocalEmbedder } from '@/lib/rag/local-embedder'
+import { PILLAR_IDS } from '@/services/pilar/framework'
+
+type Result = { id: string; content: string; metadata: Record<string, unknown>; similarity: number }
+type QueryAnswer = { results: Result[]; search_mode: string; degraded: boolean }
+
+let t: TestApp
+let db: Database
+let admin: TestUser
+let user: TestUser
+const embedder = new SwitchableEmbedder()
+
+beforeAll(async () => {
+  t = await testApp(LOCAL_AUTH, { embedder })
+  ;({ db } = await sharedDatabase())
+  admin = await newUser({ admin: true })
+  user = await newUser()
+}, DB_SETUP_TIMEOUT_MS)
+
+afterAll(async () => {
+  await db.transaction((tx) => tx.query(`delete from public.knowledge_documents where source like 'test:%'`))
+})
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  t.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+
+async function search(body: Record<string, unknown>): Promise<QueryAnswer> {
+  const response = await post('/api/v1/rag/query', body)
+  expect(response.status).toBe(200)
+  return (await response.json()) as QueryAnswer
+}
+
+describe('POST /rag/query validation', () => {
+  const bad: [string, unknown][] = [
+    ['empty query', { query: '' }],
+    ['blank query', { query: '   \n\t ' }],
+    ['only control characters', { query: '\u0000\u0007\u001b' }],
+    ['5001 characters', { query: 'a'.repeat(5_001) }],
+    ['limit 0', { query: 'trust', limit: 0 }],
+    ['limit 51', { query: 'trust', limit: 51 }],
+    ['limit 2.5', { query: 'trust', limit: 2.5 }],
+    ['threshold -0.1', { query: 'trust', threshold: -0.1 }],
+    ['threshold 2', { query: 'trust', threshold: 2 }],
+    ['unknown pillar', { query: 'trust', pillar_id: 'nope' }],
+    ['unknown mode', { query: 'trust', mode: 'feudal' }],
+    ['pillar of the other mode', { query: 'trust', pillar_id: 'status', mode: 'egalitarian' }],
+    ['unknown field', { query: 'trust', top_k: 5 }],
+    ['query not a string', { query: 42 }],
+  ]
+  for (const [name, body] of bad) {
+    test(`${name} → 400 VALIDATION_ERROR`, async () => {
+      const response = await post('/api/v1/rag/query', body)
+      expect(response.status).toBe(400)
+      expect(((await response.json()) as ErrorBody).error.code).toBe('VALIDATION_ERROR')
+    })
+  }
+
+  test('5000 characters after trimming is fine; control characters are removed, not rejected', async () => {
+    expect((await post('/api/v1/rag/query', { query: ` ${'a'.repeat(5_000)} ` })).status).toBe(200)
+    const cleaned = await search({ query: 'psychological\u0000 safety\u0007' })
+    expect(cleaned.results.length).toBeGreaterThan(0)
+  })
+})
+
+describe('search with the local embedder', () => {
+  test('"psychological safety and voicing dissent" ranks a divsexp passage first, in hybrid mode', async () => {
+    const answer = await search({ query: 'psychological safety and voicing dissent' })
+    expect(answer.search_mode).toBe('hybrid')
+    expect(answer.degraded).toBe(false)
+    expect(answer.results[0]?.metadata.pillar_id).toBe('divsexp')
+  })
+
+  test('pillar and mode filters hold', async () => {
+    const byPillar = await search({
+      query: 'help trust respect goals',
+      pillar_id: 'indrecip',
+      threshold: 0,
+      limit: 50,
+    })
+    expect(byPillar.results.length).toBeGreaterThan(0)
+    expect(new Set(byPillar.results.map((r) => r.metadata.pillar_id))).toEqual(new Set(['indrecip']))
+    const byMode = await search({
+      query: 'help trust respect goals',
+      mode: 'hierarchical',
+      threshold: 0,
+      limit: 50,
+    })
+    expect(byMode.results.length).toBeGreaterThan(0)
+    expect(new Set(byMode.results.map((r) => r.metadata.mode))).toEqual(new Set(['hierarchical']))
+  })
+
+  test('the threshold removes weak matches', async () => {
+    const loose = await search({ query: 'leaders command and others obey', threshold: 0, limit: 50 })
+    const strict = await search({ query: 'leaders command and others obey', threshold: 0.35, limit: 50 })
+    expect(strict.results.length).toBeGreaterThan(0)
+    expect(strict.results.length).toBeLessThan(loose.results.length)
+    for (const r of strict.results) expect(r.similarity).toBeGreaterThanOrEqual(0.35)
+    expect(loose.results.some((r) => r.similarity < 0.35)).toBe(true)
+  })
+
+  test('a query of stopwords only searches by vector', async () => {
+    expect((await search({ query: 'the and of', threshold: 0 })).search_mode).toBe('vector')
+  })
+})
+
+describe('degradation', () => {
+  test('embedder down → lexical answers with degraded: true, not an error', async () => {
+    embedder.down = true
+    try {
+      const answer = await search({ query: 'psychological safety' })
+      expect(answer).toMatchObject({ search_mode: 'lexical', degraded: true })
+      expect(answer.results.length).toBeGreaterThan(0)
+      expect(answer.results[0]?.content.toLowerCase()).toContain('psychological safety')
+    } finally {
+      embedder.down = false
+    }
+  })
+
+  test('stored vectors from another model → /ready says so and search is lexical-only', async () => {
+    const other = new SwitchableEmbedder('some-other-model')
+    const app = await testApp(LOCAL_AUTH, { embedder: other })
+    const ready = (await (await app.request('/ready')).json()) as {
+      status: string
+      checks: { embeddings: { status: string; problem?: string; stored_models: string[] } }
+    }
+    expect(ready.status).toBe('degraded')
+    expect(ready.checks.embeddings.status).toBe('error')
+    expect(ready.checks.embeddings.stored_models).toContain('local-hash-v1')
+    expect(ready.checks.embeddings.problem).toContain('lexical-only')
+    const calls = other.calls
+    const response = await app.request('/api/v1/rag/query', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'favour trading' }),
+    })
+    expect(await response.json()).toMatchObject({ search_mode: 'lexical', degraded: true })
+    expect(other.calls).toBe(calls) // never asked for a vector to compare with the wrong model
+  })
+})
+
+describe('ingest', () => {
+  const doc = (tag: string) => ({
+    content: `# Retrospectives ${tag}\n\nBlameless retrospectives let a team discuss mistakes ${tag} openly.\n\n## Practice\n\nRotate the facilitator.`,
+    metadata: { title: `Retros ${tag}`, source: `test:${tag}`, pillar_id: 'divsexp', mode: 'egalitarian' },
+  })
+
+  test('admin only: anonymous → 401, user → 403', async () => {
+    expect((await post('/api/v1/rag/ingest', { documents: [doc('x')] })).status).toBe(401)
+    expect((await post('/api/v1/rag/ingest', { documents: [doc('x')] }, user.headers)).status).toBe(403)
+  })
+
+  test('ingest twice: the second time everything is a duplicate; the text becomes searchable', async () => {
+    const tag = crypto.randomUUID().slice(0, 8)
+    const first = await post('/api/v1/rag/ingest', { documents: [doc(tag), doc(`${tag}b`)] }, admin.headers)
+    expect(first.status).toBe(200)
+    expect(await first.json()).toEqual({
+      documents: 2,
+      chunks: 4,
+      skipped_duplicates: 0,
+      embedding_model: 'local-hash-v1',
+    })
+    const second = await post('/api/v1/rag/ingest', { documents: [doc(tag), doc(`${tag}b`)] }, admin.headers)
+    expect(await second.json()).toEqual({
+      documents: 0,
+      chunks: 0,
+      skipped_duplicates: 2,
+      embedding_model: null,
+    })
+    const found = await search({ query: `blameless retrospectives ${tag}`, pillar_id: 'divsexp' })
+    expect(found.results[0]?.metadata).toMatchObject({
+      title: `Retros ${tag}`,
+      pillar_id: 'divsexp',
+      kind: 'document',
+    })
+  })
+
+  test('the same text twice in one request is stored once', async () => {
+    const d = doc(crypto.randomUUID().slice(0, 8))
+    const answer = await (await post('/api/v1/rag/ingest', { documents: [d, d] }, admin.headers)).json()
+    expect(answer).toMatchObject({ documents: 1, skipped_duplicates: 1 })
+  })
+
+  test('ingested while the embedder is down: stored without vectors, searchable by text, backfilled later', async () => {
+    const tag = crypto.randomUUID().slice(0, 8)
+    embedder.down = true
+    const answer = await (await post('/api/v1/rag/ingest', { documents: [doc(tag)] }, admin.headers)).json()
+    embedder.down = false
+    expect(answer).toMatchObject({ documents: 1, embedding_model: null })
+    expect(await t.services.knowledge.backfill()).toBeGreaterThanOrEqual(2)
+    const [row] = await db.transaction((tx) =>
+      tx.query<{ missing: number }>(
+        `select count(*)::int as missing from public.knowledge_chunks where embedding is null`,
+      ),
+    )
+    expect(row?.missing).toBe(0)
+  })
+
+  test('bad documents → 400', async () => {
+    for (const body of [
+      { documents: [] },
+      { documents: Array.from({ length: 101 }, () => doc('n')) },
+      { documents: [{ content: '' }] },
+      { documents: [{ content: 'x', metadata: { pillar_id: 'status', mode: 'egalitarian' } }] },
+      { documents: [{ content: 'x', metadata: { author: 'me' } }] },
+    ]) {
+      expect((await post('/api/v1/rag/ingest', body, admin.headers)).status).toBe(400)
+    }
+  })
+})
+
+describe('framework routes', () => {
+  test('every pillar has its four forces', async () => {
+    for (const id of PILLAR_IDS) {
+      const body = (await (await t.request(`/api/v1/rag/forces/${id}`)).json()) as {
+        pillar: { id: string }
+        forces: { key: string; description: string }[]
+      }
+      expect(body.pillar.id).toBe(id)
+      expect(body.forces).toHaveLength(4)
+      for (const f of body.forces) expect(f.description.length).toBeGreaterThan(20)
+    }
+    expect((await t.request('/api/v1/rag/forces/nope')).status).toBe(400)
+  })
+
+  test('connections: 20 per mode, 40 in all, filters by pillar, mismatches refused', async () => {
+    type Connections = {
+      connections: { mode: string; from_pillar: string; to_pillar: string; type: string }[]
+    }
+    const all = (await (await t.request('/api/v1/rag/connections')).json()) as Connections
+    expect(all.connections).toHaveLength(40)
+    for (const mode of ['egalitarian', 'hierarchical']) {
+      const some = (await (await t.request(`/api/v1/rag/connections?mode=${mode}`)).json()) as Connections
+      expect(some.connections).toHaveLength(20)
+      expect(some.connections.every((c) => c.mode === mode)).toBe(true)
+    }
+    const touching = (await (
+      await t.request('/api/v1/rag/connections?pillar_id=status')
+    ).json()) as Connections
+    expect(touching.connections).toHaveLength(8) // 4 out, 4 in
+    expect(touching.connections.every((c) => c.from_pillar === 'status' || c.to_pillar === 'status')).toBe(
+      true,
+    )
+    expect((await t.request('/api/v1/rag/connections?mode=egalitarian&pillar_id=status')).status).toBe(400)
+  })
+})
+
+describe('SQL level', () => {
+  const asAnon = <T>(fn: (tx: Tx) => Promise<T>) =>
+    db.transaction(async (tx) => {
+      await tx.query(
+        `select set_config('request.jwt.claims', '{"role":"anon"}', true), set_config('role', 'anon', true)`,
+      )
+      return fn(tx)
+    })
+  const vector = `[${new LocalEmbedder().embedOne('trust and help').join(',')}]`
+
+  test('match_knowledge caps match_count at 50 whatever the caller asks', async () => {
+    const rows = await db.asService((tx) =>
+      tx.query(
+        'select * from public.match_knowledge($1::text::extensions.vector, $2, 0, 10000, null, null)',
+        [vector, 'trust help'],
+      ),
+    )
+    expect(rows).toHaveLength(50)
+  })
+
+  test('anon can read knowledge and search it, but not write it', async () => {
+    const read = await asAnon((tx) => tx.query('select count(*)::int as n from public.knowledge_chunks'))
+    expect((read[0] as { n: number }).n).toBeGreaterThanOrEqual(90)
+    const found = await asAnon((tx) =>
+      tx.query('select * from public.match_knowledge(null, $1, 0.5, 5, null, null)', [
+        'psychological safety',
+      ]),
+    )
+    expect(found.length).toBeGreaterThan(0)
+    for (const sql of [
+      `insert into public.knowledge_documents (title, content_hash) values ('x', repeat('a', 64))`,
+      `update public.knowledge_chunks set content = 'defaced'`,
+      `delete from public.knowledge_chunks`,
+      `update public.pillars set title = 'defaced'`,
+    ]) {
+      await expect(asAnon((tx) => tx.query(sql))).rejects.toThrow('permission denied')
+    }
+  })
+
+  test('an authenticated user cannot write knowledge either', async () => {
+    await expect(
+      db.asUser({ sub: user.id }, (tx) => tx.query(`delete from public.knowledge_documents`)),
+    ).rejects.toThrow('permission denied')
+  })
+})
