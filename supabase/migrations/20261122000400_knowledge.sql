@@ -188,6 +188,10 @@ create policy knowledge_chunks_read on public.knowledge_chunks for select to ano
 -- result must reach it. Without one (embedder down), the search is lexical and similarity is
 -- the normalized text rank r / (1 + r). match_count is clamped to 1..50 here, whatever the
 -- caller asks. Security invoker: it reads through the caller's privileges and RLS.
+-- Planner settings, scoped to the function: seqscan is discouraged because the planner prices a
+-- 1536-dimension distance like any operator and picks exact scans long after the HNSW index is
+-- ~10x faster (measured: 92 ms vs 8 ms at 10k chunks); ef_search 100 raises recall over the
+-- default 40; iterative scans keep filtered searches from running out of candidates.
 create or replace function public.match_knowledge(
   query_embedding extensions.vector(1536),
   query_text text,
@@ -200,6 +204,9 @@ language sql
 stable
 security invoker
 set search_path = ''
+set enable_seqscan = off
+set hnsw.ef_search = 100
+set hnsw.iterative_scan = relaxed_order
 as $$
   with settings as (
     select least(greatest(coalesce(match_count, 10), 1), 50) as k,
@@ -215,8 +222,8 @@ as $$
           from public.knowledge_chunks c
          where query_embedding is not null
            and c.embedding is not null
-           and (filter_pillar is null or c.metadata ->> 'pillar_id' = filter_pillar)
-           and (filter_mode is null or c.metadata ->> 'mode' = filter_mode)
+           and (filter_pillar is null or c.metadata operator(pg_catalog.@>) jsonb_build_object('pillar_id', filter_pillar))
+           and (filter_mode is null or c.metadata operator(pg_catalog.@>) jsonb_build_object('mode', filter_mode))
          order by c.embedding operator(extensions.<=>) query_embedding
          limit (select k * 4 from settings)
       ) c
@@ -227,8 +234,8 @@ as $$
            row_number() over (order by ts_rank_cd(c.fts, s.tsq) desc, c.id) as rank
       from public.knowledge_chunks c, settings s
      where c.fts operator(pg_catalog.@@) s.tsq
-       and (filter_pillar is null or c.metadata ->> 'pillar_id' = filter_pillar)
-       and (filter_mode is null or c.metadata ->> 'mode' = filter_mode)
+       and (filter_pillar is null or c.metadata operator(pg_catalog.@>) jsonb_build_object('pillar_id', filter_pillar))
+       and (filter_mode is null or c.metadata operator(pg_catalog.@>) jsonb_build_object('mode', filter_mode))
      order by text_rank desc, c.id
      limit (select k * 4 from settings)
   ),
