@@ -161,6 +161,24 @@ describe('lifecycle', () => {
     expect(open.data).toHaveLength(4)
   })
 
+  test('an empty body with a JSON content type is no body (complete, logout)', async () => {
+    const a = await create(alice)
+    await call(alice, 'POST', `/${a.id}/answers`, { question_id: 'divsexp.growth_mindset.2', answer: 4 })
+    const completed = await t.request(`/api/v1/assessments/${a.id}/complete`, {
+      method: 'POST',
+      headers: { ...alice.headers, 'content-type': 'application/json' },
+      body: '',
+    })
+    expect(completed.status).toBe(200)
+    const carol = await newUser()
+    const logout = await t.request('/api/v1/auth/logout', {
+      method: 'POST',
+      headers: { ...carol.headers, 'content-type': 'application/json' },
+      body: '',
+    })
+    expect(logout.status).toBe(204)
+  })
+
   test('delete → 204, then 404', async () => {
     const a = await create(alice)
     expect((await call(alice, 'DELETE', `/${a.id}`)).status).toBe(204)
@@ -221,6 +239,8 @@ describe('validation (400, never 500, nothing changes)', () => {
       { question_id: 'status.formal_authority.1', answer: 3 },
       { question_id: '', answer: 3 },
       { question_id: 'divsexp.growth_mindset.1', answer: 3, extra: true },
+      { question_id: 'divsexp.growth_mindset.1\u0000', answer: 3 },
+      { question_id: 'DIVSEXP.growth_mindset.1', answer: 3 },
     ]
     for (const body of bad) {
       await expectError(await call(alice, 'POST', `/${a.id}/answers`, body), 400, 'VALIDATION_ERROR')
@@ -250,6 +270,11 @@ describe('validation (400, never 500, nothing changes)', () => {
       ['GET', '?status=done'],
       ['GET', '?cursor=garbage'],
       ['GET', `?cursor=${Buffer.from('["2026-01-01", "x"]').toString('base64url')}`],
+      // The right shape, an impossible time: must not reach the database.
+      [
+        'GET',
+        `?cursor=${Buffer.from(`["2024-02-30T25:61:00.000000Z","${crypto.randomUUID()}"]`).toString('base64url')}`,
+      ],
     ] as const) {
       await expectError(await call(alice, method, path), 400, 'VALIDATION_ERROR')
     }

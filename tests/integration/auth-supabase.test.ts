@@ -107,7 +107,7 @@ describe('Supabase mode: the cache', () => {
     expect(fake.calls.user).toBe(1)
   })
 
-  test('logout revokes the session at Supabase Auth; the token is refused right after, here and elsewhere', async () => {
+  test('logout revokes the session at Supabase Auth; the token is refused right after, here and by an instance that had not cached it', async () => {
     const header = `Bearer ${await signToken(fake.secret)}`
     expect((await me(t, header)).status).toBe(200)
     const logout = await t.request('/api/v1/auth/logout', {
@@ -146,6 +146,13 @@ describe('Supabase mode: the cache', () => {
       expect(((await response.json()) as ErrorBody).error.code).toBe('AUTH_UNAVAILABLE')
     })
   }
+
+  test('a wrong or rotated API key is our problem, not the user’s: 503, never 401', async () => {
+    const misconfigured = await testApp({ SUPABASE_URL: fake.url, SUPABASE_ANON_KEY: 'rotated-key' })
+    const response = await me(misconfigured, `Bearer ${await signToken(fake.secret)}`)
+    expect(response.status).toBe(503)
+    expect(((await response.json()) as ErrorBody).error.code).toBe('AUTH_UNAVAILABLE')
+  })
 
   test('repeated upstream failures open the breaker: calls stop, /ready says degraded, Retry-After counts down', async () => {
     const app = await supabaseApp({ BREAKER_VOLUME_THRESHOLD: '3', BREAKER_RESET_TIMEOUT_MS: '30000' })

@@ -118,7 +118,8 @@ describe('degradation', () => {
   test('embedder down → lexical answers with degraded: true, not an error', async () => {
     embedder.down = true
     try {
-      const answer = await search({ query: 'psychological safety' })
+      // A query not asked before (recent query vectors are cached and would still answer).
+      const answer = await search({ query: 'psychological safety for newcomers' })
       expect(answer).toMatchObject({ search_mode: 'lexical', degraded: true })
       expect(answer.results.length).toBeGreaterThan(0)
       expect(answer.results[0]?.content.toLowerCase()).toContain('psychological safety')
@@ -146,6 +147,11 @@ describe('degradation', () => {
     })
     expect(await response.json()).toMatchObject({ search_mode: 'lexical', degraded: true })
     expect(other.calls).toBe(calls) // never asked for a vector to compare with the wrong model
+    // Nor does it add a second model's vectors: new text is stored without them.
+    const stored = await app.services.knowledge.ingest([
+      { content: `Mixed-model guard ${crypto.randomUUID()}`, metadata: { source: 'test:mixed' } },
+    ])
+    expect(stored).toMatchObject({ documents: 1, embedding_model: null })
   })
 })
 
@@ -197,6 +203,10 @@ describe('ingest', () => {
     const answer = await (await post('/api/v1/rag/ingest', { documents: [doc(tag)] }, admin.headers)).json()
     embedder.down = false
     expect(answer).toMatchObject({ documents: 1, embedding_model: null })
+    // Before any backfill, hybrid search still finds the text-only chunks by their words.
+    const found = await search({ query: `blameless retrospectives ${tag} mistakes`, threshold: 0.9 })
+    expect(found.search_mode).toBe('hybrid')
+    expect(found.results.some((r) => r.content.includes(tag))).toBe(true)
     expect(await t.services.knowledge.backfill()).toBeGreaterThanOrEqual(2)
     const [row] = await db.transaction((tx) =>
       tx.query<{ missing: number }>(
@@ -273,6 +283,37 @@ describe('SQL level', () => {
       ),
     )
     expect(rows).toHaveLength(50)
+  })
+
+  test('vectors of another model are never compared with the query vector', async () => {
+    const [doc] = await db.transaction((tx) =>
+      tx.query<{ id: string }>(
+        `insert into public.knowledge_documents (title, source, content_hash) values ('x', 'test:model', $1) returning id`,
+        [Bun.SHA256.hash(crypto.randomUUID(), 'hex')],
+      ),
+    )
+    // Identical to the query vector, but made by "other-model": similarity would be 1.0.
+    await db.transaction((tx) =>
+      tx.query(
+        `insert into public.knowledge_chunks (document_id, chunk_index, content, embedding, embedding_model)
+         values ($1, 0, 'zzqx unrelated words', $2::text::extensions.vector, 'other-model')`,
+        [doc?.id, vector],
+      ),
+    )
+    const rows = await db.asService((tx) =>
+      tx.query<{ content: string }>(
+        `select * from public.match_knowledge($1::text::extensions.vector, 'trust and help', 0.99, 50, null, null, 'local-hash-v1')`,
+        [vector],
+      ),
+    )
+    expect(rows.map((r) => r.content)).not.toContain('zzqx unrelated words')
+    const unguarded = await db.asService((tx) =>
+      tx.query<{ content: string }>(
+        `select * from public.match_knowledge($1::text::extensions.vector, 'trust and help', 0.99, 50, null, null)`,
+        [vector],
+      ),
+    )
+    expect(unguarded.map((r) => r.content)).toContain('zzqx unrelated words') // the test can fail
   })
 
   test('anon can read knowledge and search it, but not write it', async () => {

@@ -110,5 +110,8 @@ describe('/docs', () => {
   test('only the listed assets are served', async () => {
     expect((await t.request('/docs/assets/package.json')).status).toBe(404)
     expect((await t.request('/docs/assets/..%2F..%2Fpackage.json')).status).toBe(404)
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect((await t.request(`/docs/assets/${name}`)).status).toBe(404)
+    }
   })
 })

@@ -15,6 +15,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: 'msg',
       formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: serializeError },
       redact: {
         paths: ['authorization', 'headers.authorization', 'token', '*.token', 'password', '*.password'],
         censor: '[redacted]',
@@ -22,6 +23,20 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
     },
     destination ?? pino.destination({ dest: 1, sync: true }),
   )
+}
+
+/**
+ * pino's error serializer copies every enumerable property, and database drivers attach the
+ * failed statement's `params` (user ids, emails, claims) and text to their errors: drop them.
+ */
+function serializeError(error: Error) {
+  const serialized = pino.stdSerializers.err(error) as Record<string, unknown>
+  for (const key of ['params', 'parameters', 'query', 'queryOptions']) delete serialized[key]
+  if (serialized.cause && typeof serialized.cause === 'object') {
+    for (const key of ['params', 'parameters', 'query', 'queryOptions'])
+      delete (serialized.cause as Record<string, unknown>)[key]
+  }
+  return serialized
 }
 
 /** A short, stable, non-reversible tag for a user id, so logs and traces can correlate users. */

@@ -123,7 +123,11 @@ const answer = createRoute({
     ...body(
       z
         .object({
-          question_id: z.string().min(1).max(100).openapi({ example: 'divsexp.psychological_safety.1' }),
+          question_id: z
+            .string()
+            .max(100)
+            .regex(/^[a-z]+\.[a-z0-9_]+\.[0-9]+$/, 'must look like divsexp.psychological_safety.1')
+            .openapi({ example: 'divsexp.psychological_safety.1' }),
           answer: z.number().int().min(1).max(5),
         })
         .strict(),

@@ -80,7 +80,9 @@ export function registerDocs(app: OpenAPIHono<AppEnv>, version: string) {
     return c.html(PAGE)
   })
   app.get('/docs/assets/:name', (c) => {
-    const asset = ASSETS[c.req.param('name')]
+    const name = c.req.param('name')
+    // Own keys only: `constructor` or `__proto__` must be a 404, not a lookup on the prototype.
+    const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined
     if (!asset) return c.notFound()
     c.header('Content-Type', asset.type)
     c.header('Cache-Control', 'public, max-age=3600')

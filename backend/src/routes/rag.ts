@@ -134,17 +134,20 @@ const connections = createRoute({
   },
 })
 
+// Postgres text cannot hold NUL: drop it from stored text instead of failing in the database.
+const withoutNul = (value: string) => value.replaceAll('\u0000', '')
+
 const IngestSchema = z
   .object({
     documents: z
       .array(
         z
           .object({
-            content: z.string().min(1).max(200_000),
+            content: z.string().max(200_000).transform(withoutNul).pipe(z.string().min(1)),
             metadata: z
               .object({
-                title: z.string().trim().min(1).max(300).optional(),
-                source: z.string().trim().min(1).max(500).optional(),
+                title: z.string().transform(withoutNul).pipe(z.string().trim().min(1).max(300)).optional(),
+                source: z.string().transform(withoutNul).pipe(z.string().trim().min(1).max(500)).optional(),
                 pillar_id: PillarId.optional(),
                 mode: Mode.optional(),
               })

@@ -32,16 +32,32 @@ class InvalidToken {
   constructor(readonly reason: string) {}
 }
 
+// GoTrue's own codes for "this token is no good". Anything else — including a 401 from the API
+// gateway for a wrong or rotated API key — is a problem on our side or theirs, not the user's.
+const INVALID_TOKEN_CODES = new Set([
+  'bad_jwt',
+  'session_not_found',
+  'user_not_found',
+  'no_authorization',
+  'session_expired',
+])
+
 /**
- * True when Supabase Auth answered "this token is not valid": 401/403 (`bad_jwt`), a revoked
- * session (`session_not_found`), a deleted user (404). Everything else (network, timeout, 5xx,
- * 429, an unreadable answer) means we could not find out.
+ * True only when Supabase Auth said "this token is not valid": GoTrue's codes above, or (older
+ * GoTrue, without codes) a 401/403 whose message is about the JWT. Everything else (network,
+ * timeout, 5xx, 429, a bad API key, an unreadable answer) means we could not find out.
  */
 function isInvalidTokenAnswer(error: unknown): boolean {
   if (error instanceof AuthSessionMissingError || isAuthSessionMissingError(error)) return true
   if (error instanceof AuthApiError || isAuthApiError(error)) {
-    const status = (error as AuthApiError).status
-    return status >= 400 && status < 500 && status !== 408 && status !== 429
+    const { status, code, message } = error as AuthApiError
+    if (code && INVALID_TOKEN_CODES.has(code)) return true
+    return (
+      (status === 401 || status === 403) &&
+      !code &&
+      /jwt|token|expired/i.test(message) &&
+      !/api key/i.test(message)
+    )
   }
   return false
 }

@@ -26,7 +26,12 @@ export function handleError(err: Error, c: Context<AppEnv>) {
       new ApiError(DOMAIN_ERROR_CODES[err.kind], { message: err.message, details: err.details }),
     )
   }
-  if (err instanceof HTTPException) return respond(c, new ApiError(codeForStatus(err.status)))
+  if (err instanceof HTTPException) {
+    // Hono's JSON validator says this when a route that needs a body got none.
+    if (err.status === 400 && err.message.startsWith('Malformed JSON'))
+      return respond(c, new ApiError('INVALID_JSON'))
+    return respond(c, new ApiError(codeForStatus(err.status)))
+  }
   const logger = c.get('services')?.logger
   if (isDatabaseUnavailable(err)) {
     logger?.error({ request_id: c.get('requestId'), err }, 'database unavailable')

@@ -28,6 +28,9 @@ const CursorSchema = z.tuple([z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\
 export function decodeCursor(cursor: string): Keyset {
   try {
     const [at, id] = CursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')))
+    // The shape is not enough: 2024-02-30T25:61 matches it. A real instant survives a round trip.
+    const millis = `${at.slice(0, 23)}Z`
+    if (new Date(millis).toISOString() !== millis) throw new Error('not a real time')
     return { at, id }
   } catch {
     throw invalid('The cursor is not valid', [

@@ -41,12 +41,16 @@ export interface IngestResult {
 
 const sha256 = (text: string) => Bun.SHA256.hash(text, 'hex')
 
+/** Recent query vectors kept, so a repeated query costs no embedding call (OpenAI bills them). */
+const QUERY_CACHE_SIZE = 500
+
 /**
  * The knowledge base: validated hybrid search (pgvector + full text), ingest with chunking and
  * batched embedding, the seeded framework passages, and grounding for coaching and guidance.
  */
 export class KnowledgeService {
   #storedModels = new Set<string>()
+  readonly #queryVectors = new Map<string, number[]>()
 
   constructor(
     private readonly store: KnowledgeStore,
@@ -56,6 +60,7 @@ export class KnowledgeService {
 
   /** At boot: seed the framework passages (idempotent), embed what has no vector yet. */
   async init(): Promise<void> {
+    await this.#refreshModels()
     const seeded = await this.ingest(await frameworkPassages(this.store))
     if (seeded.documents > 0) this.logger.info({ ...seeded }, 'knowledge base seeded')
     await this.backfill()
@@ -74,7 +79,7 @@ export class KnowledgeService {
       degraded = true
     } else {
       try {
-        ;[embedding = null] = await this.embedder.embed([input.query])
+        embedding = await this.#queryVector(input.query)
       } catch (error) {
         if (!(error instanceof EmbedderUnavailableError)) throw error
         this.logger.warn({ err: error.cause ?? error }, 'embedder unavailable: lexical search')
@@ -83,6 +88,7 @@ export class KnowledgeService {
     }
     const { rows, lexicalTerms } = await this.store.search({
       embedding,
+      model: this.embedder.model,
       text: input.query,
       threshold: input.threshold ?? this.embedder.defaultThreshold,
       limit: input.limit,
@@ -125,14 +131,22 @@ export class KnowledgeService {
     // lexically) and let a later start backfill the vectors.
     const texts = pieces.flatMap((p) => p.chunks.map((c) => c.content))
     let vectors: number[][] | null = null
-    try {
-      vectors = texts.length > 0 ? await this.embedder.embed(texts) : []
-    } catch (error) {
-      if (!(error instanceof EmbedderUnavailableError)) throw error
+    if (this.modelMismatch) {
+      // Never add a second model's vectors: store text only until the old ones are cleared.
       this.logger.warn(
-        { err: error.cause ?? error, chunks: texts.length },
-        'embedder unavailable: ingesting without vectors',
+        { chunks: texts.length },
+        'stored vectors are from another model: ingesting without vectors',
       )
+    } else {
+      try {
+        vectors = texts.length > 0 ? await this.embedder.embed(texts) : []
+      } catch (error) {
+        if (!(error instanceof EmbedderUnavailableError)) throw error
+        this.logger.warn(
+          { err: error.cause ?? error, chunks: texts.length },
+          'embedder unavailable: ingesting without vectors',
+        )
+      }
     }
     let offset = 0
     let stored = 0
@@ -168,7 +182,11 @@ export class KnowledgeService {
       }
       onProgress?.(i + 1)
     }
-    if (vectors && chunkCount > 0) this.#storedModels.add(this.embedder.model)
+    if (vectors && chunkCount > 0) {
+      this.#storedModels.add(this.embedder.model)
+      // The embedder works again: give earlier text-only chunks their vectors now.
+      await this.backfill()
+    }
     return {
       documents: stored,
       chunks: chunkCount,
@@ -179,6 +197,7 @@ export class KnowledgeService {
 
   /** Embeds chunks stored without a vector (ingested while the embedder was down). */
   async backfill(batch = 200): Promise<number> {
+    if (this.modelMismatch) return 0
     let done = 0
     for (;;) {
       const missing = await this.store.missingEmbeddings(batch)
@@ -228,6 +247,18 @@ export class KnowledgeService {
           }
         : {}),
     }
+  }
+
+  async #queryVector(query: string): Promise<number[]> {
+    const cached = this.#queryVectors.get(query)
+    if (cached) return cached
+    const [vector = []] = await this.embedder.embed([query])
+    if (this.#queryVectors.size >= QUERY_CACHE_SIZE) {
+      const oldest = this.#queryVectors.keys().next().value
+      if (oldest !== undefined) this.#queryVectors.delete(oldest)
+    }
+    this.#queryVectors.set(query, vector)
+    return vector
   }
 
   async #refreshModels() {

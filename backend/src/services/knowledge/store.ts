@@ -36,6 +36,8 @@ export interface SearchRow {
 
 export interface SearchParams {
   embedding: number[] | null
+  /** The model of `embedding`: only vectors of this model are compared with it. */
+  model: string
   text: string
   threshold: number
   limit: number
@@ -93,13 +95,13 @@ export class KnowledgeStore {
   async search(params: SearchParams): Promise<{ rows: SearchRow[]; lexicalTerms: boolean }> {
     return this.db.asService(async (tx) => {
       const [terms] = await tx.query<{ nodes: number }>(
-        `select numnode(websearch_to_tsquery('english', $1))::int as nodes`,
+        `select numnode(plainto_tsquery('english', $1))::int as nodes`,
         [params.text],
       )
       const rows = await tx.query<SearchRow>(
         `select m.id, m.content, m.metadata || jsonb_build_object('document_id', c.document_id) as metadata,
                 m.similarity::float8 as similarity
-           from public.match_knowledge($1::text::extensions.vector, $2, $3, $4, $5, $6) m
+           from public.match_knowledge($1::text::extensions.vector, $2, $3, $4, $5, $6, $7) m
            join public.knowledge_chunks c on c.id = m.id`,
         [
           params.embedding ? toVectorLiteral(params.embedding) : null,
@@ -108,6 +110,7 @@ export class KnowledgeStore {
           params.limit,
           params.pillarId ?? null,
           params.mode ?? null,
+          params.model,
         ],
       )
       return {
