@@ -7,6 +7,8 @@ import type { Database } from '@/lib/db/database'
 import { type MigrationFile, migrate, readMigrations } from '@/lib/db/migrations'
 import { openDatabase } from '@/lib/db/open'
 import { Lifecycle } from '@/lib/lifecycle'
+import { createLlmRouter } from '@/lib/llm/create-router'
+import type { LlmRouter } from '@/lib/llm/router'
 import type { Logger } from '@/lib/log'
 import { createEmbedder } from '@/lib/rag/create-embedder'
 import type { Embedder } from '@/lib/rag/embedder'
@@ -33,6 +35,8 @@ export interface Services {
   auth: AuthService
   assessments: AssessmentService
   knowledge: KnowledgeService
+  /** LLM providers behind breakers with failover (the AI routes are not built yet). */
+  llm: LlmRouter
   /** Releases everything `buildServices` opened (the database last). */
   close(): Promise<void>
 }
@@ -44,6 +48,8 @@ export interface ServiceOverrides {
   verifier?: TokenVerifier
   /** An embedder other than the configured one. */
   embedder?: Embedder
+  /** A router other than the configured one. */
+  llm?: LlmRouter
   /** Skip seeding the knowledge base (tests that share an already seeded database). */
   skipKnowledgeInit?: boolean
 }
@@ -79,6 +85,7 @@ export async function buildServices(
     logger,
   )
   if (!overrides.skipKnowledgeInit) await knowledge.init()
+  const llm = overrides.llm ?? createLlmRouter(config, logger)
   return {
     config,
     logger,
@@ -86,10 +93,11 @@ export async function buildServices(
     db,
     migrations,
     lifecycle,
-    readiness: new ReadinessService(db, migrations, lifecycle, auth, knowledge),
+    readiness: new ReadinessService(db, migrations, lifecycle, auth, knowledge, llm),
     auth,
     assessments,
     knowledge,
+    llm,
     async close() {
       if (ownsDb) await db.close()
     },

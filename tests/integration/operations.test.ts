@@ -25,6 +25,7 @@ describe('/health and /ready', () => {
       checks: {
         database: { status: 'ok', kind: 'embedded' },
         migrations: { status: 'ok', applied: t.services.migrations.length, pending: [] },
+        llm: { status: 'ok', providers: [{ name: 'local', state: 'closed' }] },
       },
       shutting_down: false,
     })

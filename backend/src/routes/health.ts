@@ -30,6 +30,10 @@ const ReadySchema = z
         stored_models: z.array(z.string()),
         problem: z.string().optional(),
       }),
+      llm: z.object({
+        status: CheckStatus,
+        providers: z.array(z.object({ name: z.string(), state: z.enum(['closed', 'open', 'half_open']) })),
+      }),
     }),
     shutting_down: z.boolean(),
   })

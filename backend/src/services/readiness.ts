@@ -1,6 +1,7 @@
 import type { Database } from '@/lib/db/database'
 import { type MigrationFile, migrationStatus } from '@/lib/db/migrations'
 import type { Lifecycle } from '@/lib/lifecycle'
+import type { LlmRouter } from '@/lib/llm/router'
 import type { AuthService } from '@/services/auth'
 import type { KnowledgeService } from '@/services/knowledge/service'
 
@@ -13,6 +14,7 @@ export interface ReadyReport {
     migrations: { status: CheckStatus; applied: number; pending: string[] }
     auth: { status: CheckStatus; mode: 'local' | 'supabase'; breaker?: 'closed' | 'open' | 'half_open' }
     embeddings: ReturnType<KnowledgeService['readiness']>
+    llm: { status: CheckStatus; providers: { name: string; state: 'closed' | 'open' | 'half_open' }[] }
   }
   shutting_down: boolean
 }
@@ -27,6 +29,7 @@ export class ReadinessService {
     private readonly lifecycle: Lifecycle,
     private readonly auth: AuthService,
     private readonly knowledge: KnowledgeService,
+    private readonly llm: LlmRouter,
   ) {}
 
   async check(): Promise<ReadyReport> {
@@ -48,11 +51,17 @@ export class ReadinessService {
       ...(upstream === 'none' ? {} : { breaker: upstream }),
     }
     const embeddings = this.knowledge.readiness()
-    const healthy = auth.status === 'ok' && embeddings.status === 'ok'
+    const providers = this.llm.breakers().map((b) => ({ name: b.name, state: b.state }))
+    // Degraded, not failed, while at least one provider can still answer.
+    const llm = {
+      status: (providers.every((p) => p.state === 'open') ? 'error' : 'ok') as CheckStatus,
+      providers,
+    }
+    const healthy = auth.status === 'ok' && embeddings.status === 'ok' && llm.status === 'ok'
     const status = !critical || this.lifecycle.draining ? 'not_ready' : healthy ? 'ready' : 'degraded'
     return {
       status,
-      checks: { database, migrations, auth, embeddings },
+      checks: { database, migrations, auth, embeddings, llm },
       shutting_down: this.lifecycle.draining,
     }
   }

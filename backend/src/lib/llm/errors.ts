@@ -1,0 +1,82 @@
+/**
+ * Why a provider call failed, decided once, where the SDK's error is understood:
+ * - `caller`: our request was refused (400 invalid request, 413, 422, content policy) — it would
+ *   fail anywhere, so it neither trips the breaker nor fails over;
+ * - `failure`: the provider could not serve it (5xx, 529 overloaded, 429, timeout, network,
+ *   401/403/404 misconfiguration) — counted by the breaker and failed over.
+ */
+export class ProviderError extends Error {
+  constructor(
+    readonly provider: string,
+    readonly kind: 'caller' | 'failure',
+    message: string,
+    readonly status?: number,
+    /** From a `retry-after` header, when the provider sent one. */
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+    this.name = 'ProviderError'
+  }
+}
+
+/** Every provider in the chain failed or has an open breaker. */
+export class LlmUnavailableError extends Error {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly attempts: { provider: string; model: string; reason: string }[],
+  ) {
+    super('no language model provider is available')
+    this.name = 'LlmUnavailableError'
+  }
+}
+
+const CALLER_STATUSES = new Set([400, 413, 422])
+
+function retryAfterMs(headers: unknown): number | undefined {
+  const get = (name: string) =>
+    headers && typeof (headers as Headers).get === 'function'
+      ? (headers as Headers).get(name)
+      : ((headers as Record<string, string> | undefined)?.[name] ?? null)
+  const value = get('retry-after-ms') ?? get('retry-after')
+  if (value === null || value === undefined) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return get('retry-after-ms') ? seconds : seconds * 1000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+/** Turns an SDK error (OpenAI or Anthropic: both carry `status` and `headers`) into a ProviderError. */
+export function classifyProviderError(provider: string, error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error
+  const { status, headers, name, message } = (error ?? {}) as {
+    status?: number
+    headers?: unknown
+    name?: string
+    message?: string
+  }
+  if (typeof status === 'number') {
+    const kind = CALLER_STATUSES.has(status) ? 'caller' : 'failure'
+    return new ProviderError(
+      provider,
+      kind,
+      `${provider} answered ${status}`,
+      status,
+      retryAfterMs(headers),
+      {
+        cause: error,
+      },
+    )
+  }
+  const what = name === 'APIConnectionTimeoutError' || name === 'TimeoutError' ? 'timed out' : 'unreachable'
+  return new ProviderError(
+    provider,
+    'failure',
+    `${provider} ${what}: ${message ?? 'unknown error'}`,
+    undefined,
+    undefined,
+    {
+      cause: error,
+    },
+  )
+}

@@ -1,0 +1,85 @@
+import Anthropic from '@anthropic-ai/sdk'
+import { classifyProviderError } from '@/lib/llm/errors'
+import type { ChatRequest, Completion, LlmProvider, StreamChunk } from '@/lib/llm/types'
+
+export interface AnthropicProviderOptions {
+  apiKey: string | undefined
+  /** The host root: the SDK appends /v1/messages. */
+  baseURL: string | undefined
+  models: string[]
+  timeoutMs: number
+}
+
+/** Anthropic's separate `system` field: system messages are joined into it, the rest stay in order. */
+function toAnthropic(request: ChatRequest) {
+  const system = request.messages
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n\n')
+  const messages = request.messages
+    .filter((m): m is { role: 'user' | 'assistant'; content: string } => m.role !== 'system')
+    .map((m) => ({ role: m.role, content: m.content }))
+  return {
+    ...(system ? { system } : {}),
+    messages,
+    max_tokens: request.maxOutputTokens,
+    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+  }
+}
+
+/** Anthropic messages through the official SDK, its own retries off (ours are the router's). */
+export class AnthropicProvider implements LlmProvider {
+  readonly name = 'anthropic'
+  readonly models: readonly string[]
+  readonly #client: Anthropic
+
+  constructor(options: AnthropicProviderOptions) {
+    this.models = options.models
+    this.#client = new Anthropic({
+      apiKey: options.apiKey ?? 'missing',
+      baseURL: options.baseURL,
+      maxRetries: 0,
+      timeout: options.timeoutMs,
+    })
+  }
+
+  async complete(model: string, request: ChatRequest, signal: AbortSignal): Promise<Completion> {
+    try {
+      const response = await this.#client.messages.create({ model, ...toAnthropic(request) }, { signal })
+      const text = response.content.map((block) => (block.type === 'text' ? block.text : '')).join('')
+      return {
+        text,
+        usage: { input_tokens: response.usage.input_tokens, output_tokens: response.usage.output_tokens },
+        finishReason: response.stop_reason ?? 'end_turn',
+      }
+    } catch (error) {
+      throw classifyProviderError(this.name, error)
+    }
+  }
+
+  async *stream(model: string, request: ChatRequest, signal: AbortSignal): AsyncIterable<StreamChunk> {
+    let usage = { input_tokens: 0, output_tokens: 0 }
+    let finishReason = 'end_turn'
+    try {
+      const stream = await this.#client.messages.create(
+        { model, ...toAnthropic(request), stream: true },
+        { signal },
+      )
+      for await (const event of stream) {
+        if (event.type === 'message_start')
+          usage = { ...usage, input_tokens: event.message.usage.input_tokens }
+        else if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+          yield { type: 'delta', text: event.delta.text }
+        } else if (event.type === 'message_delta') {
+          usage = { ...usage, output_tokens: event.usage.output_tokens }
+          if (event.delta.stop_reason) finishReason = event.delta.stop_reason
+        }
+      }
+    } catch (error) {
+      throw classifyProviderError(this.name, error)
+    }
+    // The SDK ends a stream quietly when it is aborted; that is not a finished answer.
+    signal.throwIfAborted()
+    yield { type: 'done', usage, finishReason }
+  }
+}

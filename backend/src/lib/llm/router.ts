@@ -1,0 +1,211 @@
+import { Breaker, BreakerOpenError, type BreakerOptions, type BreakerStats } from '@/lib/breaker'
+import { LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
+import type { ChatRequest, Completion, LlmProvider, ProviderName, StreamChunk } from '@/lib/llm/types'
+import type { Logger } from '@/lib/log'
+
+export interface RouterLimits {
+  /** Whole-answer deadline per attempt (LLM_TIMEOUT_MS). */
+  timeoutMs: number
+  /** A stream must yield its first chunk within this (LLM_FIRST_TOKEN_TIMEOUT_MS). */
+  firstTokenTimeoutMs: number
+  /** A 429 whose retry-after is at most this is waited out once on the same model. */
+  retryAfterCapMs: number
+}
+
+export interface Attempt {
+  provider: ProviderName
+  model: string
+  reason: string
+}
+
+export interface Routed {
+  provider: ProviderName
+  model: string
+  /** 1-based: which attempt answered. */
+  attempt: number
+  /** The provider that failed before this one answered, if any. */
+  failedOverFrom?: ProviderName
+  /** Breaker state of the answering provider when it was called. */
+  breakerState: string
+}
+
+export interface RoutedStream extends Routed {
+  /** The stream, its first chunk already received (so the provider is committed to). */
+  chunks: AsyncIterable<StreamChunk>
+}
+
+class FirstTokenTimeout extends Error {}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Ordered failover over providers, each behind its own breaker. A short, top-to-bottom loop:
+ * for each provider in the chain (LLM_PROVIDER, then LLM_FALLBACK_PROVIDERS), skip it at once
+ * if its breaker is open; otherwise try its chat model, then its fallback model. What fails
+ * over: ProviderError kind `failure` (5xx, 529, 429, timeouts, network, misconfiguration).
+ * What does not: kind `caller` (the request itself was refused), rethrown at once. Streams fail
+ * over only until their first chunk; after that the caller handles the error.
+ */
+export class LlmRouter {
+  readonly #breakers = new Map<ProviderName, Breaker<[() => Promise<unknown>], unknown>>()
+
+  constructor(
+    readonly providers: readonly LlmProvider[],
+    breaker: Omit<BreakerOptions, 'name' | 'timeoutMs' | 'countsAsFailure'>,
+    private readonly limits: RouterLimits,
+    private readonly logger: Logger,
+  ) {
+    for (const provider of providers) {
+      this.#breakers.set(
+        provider.name,
+        new Breaker(
+          (call: () => Promise<unknown>) => call(),
+          {
+            ...breaker,
+            name: provider.name,
+            // Our own deadlines abort the request; the breaker only counts the outcome.
+            timeoutMs: false,
+            countsAsFailure: (error) => !(error instanceof ProviderError && error.kind === 'caller'),
+          },
+          logger,
+        ),
+      )
+    }
+  }
+
+  async complete(request: ChatRequest, signal: AbortSignal): Promise<Completion & Routed> {
+    return this.#route(signal, async (provider, model, attemptSignal) =>
+      provider.complete(model, request, attemptSignal),
+    ).then(({ value, routed }) => ({ ...value, ...routed }))
+  }
+
+  /** Resolves once some provider has produced a first chunk; fails over until then. */
+  async stream(request: ChatRequest, signal: AbortSignal): Promise<RoutedStream> {
+    const { value, routed } = await this.#route(
+      signal,
+      async (provider, model, attemptSignal, firstTokenSignal) => {
+        const iterator = provider.stream(model, request, attemptSignal)[Symbol.asyncIterator]()
+        const first = await Promise.race([
+          iterator.next(),
+          new Promise<never>((_, reject) =>
+            firstTokenSignal.addEventListener('abort', () => reject(new FirstTokenTimeout()), { once: true }),
+          ),
+        ])
+        return { iterator, first }
+      },
+      true,
+    )
+    async function* chunks(): AsyncIterable<StreamChunk> {
+      if (!value.first.done) yield value.first.value
+      for (;;) {
+        const next = await value.iterator.next()
+        if (next.done) return
+        yield next.value
+      }
+    }
+    return { ...routed, chunks: chunks() }
+  }
+
+  /** Each provider's breaker, for /ready and admin stats. */
+  breakers(): BreakerStats[] {
+    return [...this.#breakers.values()].map((b) => b.stats())
+  }
+
+  async #route<T>(
+    signal: AbortSignal,
+    call: (
+      provider: LlmProvider,
+      model: string,
+      attemptSignal: AbortSignal,
+      firstTokenSignal: AbortSignal,
+    ) => Promise<T>,
+    streaming = false,
+  ): Promise<{ value: T; routed: Routed }> {
+    const attempts: Attempt[] = []
+    let soonestReset = Number.POSITIVE_INFINITY
+    let failedOverFrom: ProviderName | undefined
+    for (const provider of this.providers) {
+      const breaker = this.#breakers.get(provider.name)
+      if (!breaker) continue
+      for (const model of provider.models) {
+        if (breaker.state() === 'open') {
+          soonestReset = Math.min(soonestReset, breaker.retryAfterMs())
+          attempts.push({ provider: provider.name, model, reason: 'breaker open' })
+          break
+        }
+        for (let retry = 0; retry < 2; retry++) {
+          signal.throwIfAborted()
+          const breakerState = breaker.state()
+          // Each attempt has its own deadline and can be cut without cutting the caller.
+          const deadline = new AbortController()
+          const firstToken = new AbortController()
+          const timers = [
+            setTimeout(() => deadline.abort(new Error('deadline')), this.limits.timeoutMs),
+            streaming
+              ? setTimeout(() => {
+                  firstToken.abort()
+                  deadline.abort(new Error('first token timeout'))
+                }, this.limits.firstTokenTimeoutMs)
+              : undefined,
+          ]
+          const attemptSignal = AbortSignal.any([signal, deadline.signal])
+          try {
+            const value = (await breaker.fire(() =>
+              call(provider, model, attemptSignal, firstToken.signal).catch((error: unknown) => {
+                if (error instanceof FirstTokenTimeout) {
+                  throw new ProviderError(
+                    provider.name,
+                    'failure',
+                    `${provider.name} sent nothing within the first-token timeout`,
+                  )
+                }
+                if (signal.aborted) throw signal.reason ?? error
+                throw error
+              }),
+            )) as T
+            return {
+              value,
+              routed: {
+                provider: provider.name,
+                model,
+                attempt: attempts.length + 1,
+                failedOverFrom,
+                breakerState,
+              },
+            }
+          } catch (error) {
+            if (signal.aborted) throw error
+            if (error instanceof BreakerOpenError) {
+              soonestReset = Math.min(soonestReset, error.retryAfterMs)
+              attempts.push({ provider: provider.name, model, reason: 'breaker open' })
+              break
+            }
+            if (!(error instanceof ProviderError)) throw error
+            if (error.kind === 'caller') throw error
+            attempts.push({ provider: provider.name, model, reason: error.message })
+            this.logger.warn(
+              { provider: provider.name, model, status: error.status, reason: error.message },
+              'llm attempt failed',
+            )
+            failedOverFrom ??= provider.name
+            // A short, explicit "come back in a moment" is worth one wait on the same model.
+            if (
+              retry === 0 &&
+              error.status === 429 &&
+              error.retryAfterMs !== undefined &&
+              error.retryAfterMs <= this.limits.retryAfterCapMs
+            ) {
+              await sleep(error.retryAfterMs)
+              continue
+            }
+            break
+          } finally {
+            for (const timer of timers) clearTimeout(timer)
+          }
+        }
+      }
+    }
+    const retryAfter = Number.isFinite(soonestReset) ? Math.max(1, Math.ceil(soonestReset / 1000)) : 5
+    throw new LlmUnavailableError(retryAfter, attempts)
+  }
+}

@@ -1,0 +1,43 @@
+export type ProviderName = 'local' | 'openai' | 'anthropic'
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant'
+  content: string
+}
+
+export interface ChatRequest {
+  /** The conversation, system prompt first if any (Anthropic's separate system field is built from it). */
+  messages: ChatMessage[]
+  maxOutputTokens: number
+  temperature?: number
+  /** Ask for a JSON object as the whole answer. */
+  json?: boolean
+}
+
+export interface Usage {
+  input_tokens: number
+  output_tokens: number
+}
+
+export interface Completion {
+  text: string
+  usage: Usage
+  finishReason: string
+}
+
+/** What a provider's stream yields: text deltas, then one final `done`. */
+export type StreamChunk =
+  | { type: 'delta'; text: string }
+  | { type: 'done'; usage: Usage; finishReason: string }
+
+/**
+ * One LLM provider, same shape for each (`providers/<name>/`). The signal aborts the upstream
+ * request (the client left, or a deadline passed). Failures are thrown as `ProviderError`.
+ */
+export interface LlmProvider {
+  readonly name: ProviderName
+  /** The chat model, then its fallback model if configured. */
+  readonly models: readonly string[]
+  complete(model: string, request: ChatRequest, signal: AbortSignal): Promise<Completion>
+  stream(model: string, request: ChatRequest, signal: AbortSignal): AsyncIterable<StreamChunk>
+}
