@@ -8,6 +8,8 @@ import { cors } from '@/lib/http/cors'
 import { jsonBody } from '@/lib/http/json-body'
 import { provideServices } from '@/lib/http/provide'
 import { createRouter } from '@/lib/http/router'
+import { adminRoutes } from '@/routes/admin'
+import { aiRoutes } from '@/routes/ai'
 import { assessmentRoutes } from '@/routes/assessments'
 import { authRoutes } from '@/routes/auth'
 import { registerDocs } from '@/routes/docs'
@@ -48,6 +50,8 @@ export function newApp(services: Services) {
   app.route('/', authRoutes)
   app.route('/', assessmentRoutes)
   app.route('/', ragRoutes)
+  app.route('/', aiRoutes)
+  app.route('/', adminRoutes)
   registerDocs(app, services.version)
 
   app.notFound(handleNotFound)

@@ -33,6 +33,8 @@ const services = await buildServices(config, logger).catch((error: unknown) => {
 })
 
 const app = newApp(services)
+// Expired conversations are removed hourly in process (and on demand by an admin).
+services.conversations.startCleanupJob(60 * 60 * 1000)
 const server = await listen()
 logger.info({ url: server.url.href, port: server.port, version: services.version }, 'listening')
 

@@ -12,10 +12,13 @@ import type { LlmRouter } from '@/lib/llm/router'
 import type { Logger } from '@/lib/log'
 import { createEmbedder } from '@/lib/rag/create-embedder'
 import type { Embedder } from '@/lib/rag/embedder'
+import { ChatService } from '@/services/ai/chat'
 import { QuestionBank } from '@/services/assessments/question-bank'
 import { AssessmentService } from '@/services/assessments/service'
 import { AssessmentStore } from '@/services/assessments/store'
 import { AuthService } from '@/services/auth'
+import { ConversationService } from '@/services/conversations/service'
+import { ConversationStore } from '@/services/conversations/store'
 import { KnowledgeService } from '@/services/knowledge/service'
 import { KnowledgeStore } from '@/services/knowledge/store'
 import { ReadinessService } from '@/services/readiness'
@@ -37,6 +40,8 @@ export interface Services {
   knowledge: KnowledgeService
   /** LLM providers behind breakers with failover (the AI routes are not built yet). */
   llm: LlmRouter
+  conversations: ConversationService
+  chat: ChatService
   /** Releases everything `buildServices` opened (the database last). */
   close(): Promise<void>
 }
@@ -86,6 +91,12 @@ export async function buildServices(
   )
   if (!overrides.skipKnowledgeInit) await knowledge.init()
   const llm = overrides.llm ?? createLlmRouter(config, logger)
+  const conversationStore = new ConversationStore(db)
+  const conversations = new ConversationService(conversationStore, logger)
+  const chat = new ChatService(conversationStore, knowledge, llm, {
+    maxOutputTokens: config.LLM_MAX_OUTPUT_TOKENS,
+    ttlDays: config.CONVERSATION_TTL_DAYS,
+  })
   return {
     config,
     logger,
@@ -98,7 +109,10 @@ export async function buildServices(
     assessments,
     knowledge,
     llm,
+    conversations,
+    chat,
     async close() {
+      conversations.stop()
       if (ownsDb) await db.close()
     },
   }

@@ -226,6 +226,7 @@ describe('the local provider', () => {
     expect(answer.text).toStartWith('[local provider')
     expect(answer.text).toContain('leaders admit their own mistakes')
     expect(answer.text).not.toContain('Budgets')
+    expect(answer.text).not.toContain('Never quote')
     const streamed = await local.stream(request, never)
     const chunks = await collect(streamed.chunks)
     expect(chunks.at(-1)?.type).toBe('done')

@@ -7,6 +7,7 @@ import { ApiError, errorBody } from '@/lib/errors/api-error'
 import { codeForStatus } from '@/lib/errors/codes'
 import { DOMAIN_ERROR_CODES, DomainError } from '@/lib/errors/domain'
 import type { AppEnv } from '@/lib/http/context'
+import { LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
 
 function respond(c: Context<AppEnv>, error: ApiError) {
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
@@ -26,6 +27,8 @@ export function handleError(err: Error, c: Context<AppEnv>) {
       new ApiError(DOMAIN_ERROR_CODES[err.kind], { message: err.message, details: err.details }),
     )
   }
+  const upstream = upstreamError(err)
+  if (upstream) return respond(c, upstream)
   if (err instanceof HTTPException) {
     // Hono's JSON validator says this when a route that needs a body got none.
     if (err.status === 400 && err.message.startsWith('Malformed JSON'))
@@ -63,4 +66,21 @@ export function validationError(error: z.ZodError, target: string): ApiError {
     message: issue.message,
   }))
   return new ApiError('VALIDATION_ERROR', { message: 'The request is not valid', details })
+}
+
+/** LLM failures as API errors; also used for the `error` event of a stream. */
+export function upstreamError(err: unknown): ApiError | undefined {
+  if (err instanceof LlmUnavailableError) {
+    return new ApiError('LLM_UNAVAILABLE', { headers: { 'Retry-After': String(err.retryAfterSeconds) } })
+  }
+  if (err instanceof ProviderError) {
+    // A provider refusing our request (kind caller) or failing after the answer began.
+    return new ApiError('UPSTREAM_ERROR', {
+      message:
+        err.kind === 'caller'
+          ? 'The language model provider refused this request'
+          : 'The language model provider failed while answering',
+    })
+  }
+  return undefined
 }

@@ -1,6 +1,12 @@
 import Anthropic from '@anthropic-ai/sdk'
 import { classifyProviderError } from '@/lib/llm/errors'
-import type { ChatRequest, Completion, LlmProvider, StreamChunk } from '@/lib/llm/types'
+import {
+  type ChatRequest,
+  type Completion,
+  type LlmProvider,
+  type StreamChunk,
+  withContext,
+} from '@/lib/llm/types'
 
 export interface AnthropicProviderOptions {
   apiKey: string | undefined
@@ -12,11 +18,12 @@ export interface AnthropicProviderOptions {
 
 /** Anthropic's separate `system` field: system messages are joined into it, the rest stay in order. */
 function toAnthropic(request: ChatRequest) {
-  const system = request.messages
+  const all = withContext(request)
+  const system = all
     .filter((m) => m.role === 'system')
     .map((m) => m.content)
     .join('\n\n')
-  const messages = request.messages
+  const messages = all
     .filter((m): m is { role: 'user' | 'assistant'; content: string } => m.role !== 'system')
     .map((m) => ({ role: m.role, content: m.content }))
   return {

@@ -14,16 +14,14 @@ function sentences(text: string): string[] {
 
 /**
  * The offline provider, for running with no keys at all. Deterministic and extractive: it
- * answers with the sentences of the supplied context (knowledge passages, assessment results
- * in the system messages) that share most words with the user's last message, and says in
+ * answers with the sentences of the supplied context (knowledge passages, assessment results)
+ * that share most words with the user's last message, and says in
  * every answer that it is local. It never pretends to be a language model.
  */
 export function composeLocalAnswer(request: ChatRequest): string {
   const question = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? ''
-  const context = request.messages
-    .filter((m) => m.role === 'system')
-    .map((m) => m.content)
-    .join('\n')
+  // Only the supplied context: instructions in the system prompt are not material to quote.
+  const context = (request.context ?? []).join('\n')
   const wanted = new Set(tokenize(question))
   const ranked = sentences(context)
     .map((sentence, index) => ({

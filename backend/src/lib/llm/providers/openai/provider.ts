@@ -1,6 +1,12 @@
 import OpenAI from 'openai'
 import { classifyProviderError } from '@/lib/llm/errors'
-import type { ChatRequest, Completion, LlmProvider, StreamChunk } from '@/lib/llm/types'
+import {
+  type ChatRequest,
+  type Completion,
+  type LlmProvider,
+  type StreamChunk,
+  withContext,
+} from '@/lib/llm/types'
 
 export interface OpenAIProviderOptions {
   apiKey: string | undefined
@@ -31,7 +37,7 @@ export class OpenAIProvider implements LlmProvider {
       const response = await this.#client.chat.completions.create(
         {
           model,
-          messages: request.messages,
+          messages: withContext(request),
           max_tokens: request.maxOutputTokens,
           ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
           ...(request.json ? { response_format: { type: 'json_object' as const } } : {}),
@@ -59,7 +65,7 @@ export class OpenAIProvider implements LlmProvider {
       const stream = await this.#client.chat.completions.create(
         {
           model,
-          messages: request.messages,
+          messages: withContext(request),
           max_tokens: request.maxOutputTokens,
           stream: true,
           stream_options: { include_usage: true },

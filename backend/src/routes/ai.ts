@@ -1,0 +1,250 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { stream, streamSSE } from 'hono/streaming'
+import { ApiError } from '@/lib/errors/api-error'
+import { upstreamError } from '@/lib/errors/handler'
+import { currentUser, requireAuth } from '@/lib/http/auth'
+import type { AppEnv } from '@/lib/http/context'
+import { PageQuerySchema } from '@/lib/http/pagination'
+import { createRouter } from '@/lib/http/router'
+import { errorResponses } from '@/lib/http/schemas'
+import type { StreamChunk, Usage } from '@/lib/llm/types'
+import { MODES, PILLAR_IDS, PILLARS } from '@/services/pilar/framework'
+
+/** A comment line every so often keeps proxies and Bun from closing a quiet stream. */
+export const HEARTBEAT_MS = 15_000
+
+const common = { tags: ['AI'], security: [{ bearer: [] }], middleware: [requireAuth()] }
+const Id = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) })
+const UsageSchema = z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() })
+const MessageSchema = z.object({
+  id: z.uuid(),
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  created_at: z.string(),
+})
+
+const ChatBody = z
+  .object({
+    message: z.string().trim().min(1).max(8_000),
+    conversation_id: z.uuid().optional(),
+    pillar_id: z.enum(PILLAR_IDS).optional(),
+    mode: z.enum(MODES).optional(),
+    stream: z.boolean().optional(),
+  })
+  .strict()
+  .refine((b) => !b.pillar_id || !b.mode || PILLARS[b.pillar_id].mode === b.mode, {
+    message: 'pillar_id is not a pillar of this mode',
+    path: ['pillar_id'],
+  })
+
+const chat = createRoute({
+  ...common,
+  method: 'post',
+  path: '/api/v1/ai/chat',
+  summary:
+    'Chat with the coach. JSON, or a stream: `stream: true` / `Accept: text/event-stream` (SSE) or `Accept: application/x-ndjson`',
+  request: { body: { required: true, content: { 'application/json': { schema: ChatBody } } } },
+  responses: {
+    200: {
+      description: 'The answer (JSON), or events meta, delta…, then done or error',
+      content: {
+        'application/json': {
+          schema: z.object({
+            conversation_id: z.uuid(),
+            message: MessageSchema.extend({ role: z.literal('assistant') }),
+            provider: z.string(),
+            model: z.string(),
+            usage: UsageSchema,
+          }),
+        },
+        'text/event-stream': { schema: z.string() },
+        'application/x-ndjson': { schema: z.string() },
+      },
+    },
+    ...errorResponses(
+      'VALIDATION_ERROR',
+      'INVALID_JSON',
+      'UNAUTHORIZED',
+      'NOT_FOUND',
+      'UPSTREAM_ERROR',
+      'LLM_UNAVAILABLE',
+    ),
+  },
+})
+
+const listConversations = createRoute({
+  ...common,
+  method: 'get',
+  path: '/api/v1/ai/conversations',
+  summary: 'Your live conversations, newest first',
+  request: { query: PageQuerySchema },
+  responses: {
+    200: {
+      description: 'A page',
+      content: {
+        'application/json': {
+          schema: z.object({
+            data: z.array(
+              z.object({
+                id: z.uuid(),
+                title: z.string(),
+                created_at: z.string(),
+                updated_at: z.string(),
+                expires_at: z.string(),
+              }),
+            ),
+            next_cursor: z.string().nullable(),
+          }),
+        },
+      },
+    },
+    ...errorResponses('VALIDATION_ERROR', 'UNAUTHORIZED'),
+  },
+})
+
+const listMessages = createRoute({
+  ...common,
+  method: 'get',
+  path: '/api/v1/ai/conversations/{id}/messages',
+  summary: "A conversation's messages, oldest first",
+  request: { params: Id, query: PageQuerySchema },
+  responses: {
+    200: {
+      description: 'A page',
+      content: {
+        'application/json': {
+          schema: z.object({ data: z.array(MessageSchema), next_cursor: z.string().nullable() }),
+        },
+      },
+    },
+    ...errorResponses('VALIDATION_ERROR', 'UNAUTHORIZED', 'NOT_FOUND'),
+  },
+})
+
+const deleteConversation = createRoute({
+  ...common,
+  method: 'delete',
+  path: '/api/v1/ai/conversations/{id}',
+  summary: 'Delete a conversation and its messages',
+  request: { params: Id },
+  responses: {
+    204: { description: 'Deleted' },
+    ...errorResponses('VALIDATION_ERROR', 'UNAUTHORIZED', 'NOT_FOUND'),
+  },
+})
+
+type Format = 'json' | 'sse' | 'ndjson'
+
+function formatOf(c: Context<AppEnv>, wantsStream: boolean | undefined): Format {
+  const accept = c.req.header('accept') ?? ''
+  if (accept.includes('application/x-ndjson')) return 'ndjson'
+  if (accept.includes('text/event-stream') || wantsStream) return 'sse'
+  return 'json'
+}
+
+/**
+ * Streams an answer. Before the first token every failure is a normal JSON error (nothing was
+ * sent yet); after it, a failure ends the stream with one `error` event. The client leaving
+ * aborts the upstream request, and nothing is stored for an unfinished answer.
+ */
+async function streamAnswer(
+  c: Context<AppEnv>,
+  format: Exclude<Format, 'json'>,
+  input: z.infer<typeof ChatBody>,
+) {
+  const client = new AbortController()
+  const opened = await c
+    .get('services')
+    .chat.openStream(currentUser(c), input, AbortSignal.any([client.signal, c.req.raw.signal]))
+  // Long answers must not be cut by Bun's idle timeout; heartbeats keep proxies awake too.
+  c.env.server?.timeout(c.req.raw, 0)
+  const { routed } = opened
+  const encode = (type: string, data: unknown) =>
+    format === 'sse'
+      ? { event: type, data: JSON.stringify(data) }
+      : `${JSON.stringify({ type, ...(data as object) })}\n`
+
+  const run = async (
+    write: (type: string, data: unknown) => Promise<void>,
+    heartbeat: () => Promise<void>,
+    onAbort: (fn: () => void) => void,
+  ) => {
+    onAbort(() => client.abort())
+    const timer = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_MS)
+    let text = ''
+    let usage: Usage = { input_tokens: 0, output_tokens: 0 }
+    let finishReason = 'stop'
+    try {
+      await write('meta', {
+        conversation_id: opened.conversationId,
+        provider: routed.provider,
+        model: routed.model,
+      })
+      for await (const chunk of routed.chunks as AsyncIterable<StreamChunk>) {
+        if (chunk.type === 'delta') {
+          text += chunk.text
+          await write('delta', { text: chunk.text })
+        } else {
+          usage = chunk.usage
+          finishReason = chunk.finishReason
+        }
+      }
+      const saved = await opened.save(text, usage)
+      await write('done', { message_id: saved.id, usage, finish_reason: finishReason })
+    } catch (error) {
+      if (client.signal.aborted) return
+      const mapped = upstreamError(error) ?? new ApiError('INTERNAL')
+      if (mapped.code === 'INTERNAL') c.get('services').logger.error({ err: error }, 'stream failed')
+      await write('error', { code: mapped.code, message: mapped.message }).catch(() => {})
+    } finally {
+      clearInterval(timer)
+    }
+  }
+
+  if (format === 'sse') {
+    return streamSSE(c, (s) =>
+      run(
+        (type, data) => s.writeSSE(encode(type, data) as { event: string; data: string }),
+        async () => {
+          await s.write(': ping\n\n')
+        },
+        (fn) => s.onAbort(fn),
+      ),
+    )
+  }
+  c.header('Content-Type', 'application/x-ndjson; charset=utf-8')
+  c.header('Cache-Control', 'no-cache')
+  return stream(c, (s) =>
+    run(
+      (type, data) => s.write(encode(type, data) as string).then(() => undefined),
+      async () => {
+        await s.write('\n')
+      },
+      (fn) => s.onAbort(fn),
+    ),
+  )
+}
+
+export const aiRoutes = createRouter()
+  .openapi(chat, async (c) => {
+    const input = c.req.valid('json')
+    const format = formatOf(c, input.stream)
+    if (format !== 'json') return streamAnswer(c, format, input) as never
+    return c.json(await c.get('services').chat.complete(currentUser(c), input, c.req.raw.signal), 200)
+  })
+  .openapi(listConversations, async (c) =>
+    c.json(await c.get('services').conversations.list(currentUser(c), c.req.valid('query')), 200),
+  )
+  .openapi(listMessages, async (c) =>
+    c.json(
+      await c
+        .get('services')
+        .conversations.messages(currentUser(c), c.req.valid('param').id, c.req.valid('query')),
+      200,
+    ),
+  )
+  .openapi(deleteConversation, async (c) => {
+    await c.get('services').conversations.remove(currentUser(c), c.req.valid('param').id)
+    return c.body(null, 204)
+  })

@@ -1,0 +1,161 @@
+import type { AuthUser } from '@/lib/auth/types'
+import { notFound } from '@/lib/errors/domain'
+import type { LlmRouter, RoutedStream } from '@/lib/llm/router'
+import type { ChatMessage, ChatRequest, Usage } from '@/lib/llm/types'
+import { presentMessage } from '@/services/conversations/service'
+import type { ConversationStore } from '@/services/conversations/store'
+import type { KnowledgeService } from '@/services/knowledge/service'
+import { type Mode, PILLARS, type PillarId } from '@/services/pilar/framework'
+
+export interface ChatInput {
+  message: string
+  conversation_id?: string
+  pillar_id?: PillarId
+  mode?: Mode
+}
+
+export interface ChatLimits {
+  maxOutputTokens: number
+  ttlDays: number
+}
+
+/** How much of a conversation is sent back to the model. */
+const HISTORY_MESSAGES = 20
+const HISTORY_CHARS = 24_000
+/** The longest answer kept in the database (the column allows 32,000). */
+export const MAX_STORED_ANSWER_CHARS = 30_000
+
+const SYSTEM_PROMPT =
+  'You are the PILAR coach. PILAR describes how groups coordinate: two modes (egalitarian and ' +
+  'hierarchical), five pillars each, four forces per pillar. Answer practically and briefly, ' +
+  'grounded in the passages given when they are relevant; say so when they are not.'
+
+interface Prepared {
+  conversationId: string
+  isNew: boolean
+  request: ChatRequest
+}
+
+/** Chat with the coach: history from the conversation, grounding from the knowledge base. */
+export class ChatService {
+  constructor(
+    private readonly conversations: ConversationStore,
+    private readonly knowledge: KnowledgeService,
+    private readonly llm: LlmRouter,
+    private readonly limits: ChatLimits,
+  ) {}
+
+  async complete(user: AuthUser, input: ChatInput, signal: AbortSignal) {
+    const prepared = await this.#prepare(user, input)
+    const answer = await this.llm.complete(prepared.request, signal)
+    const message = await this.#save(
+      user,
+      input,
+      prepared,
+      answer.text,
+      answer.provider,
+      answer.model,
+      answer.usage,
+    )
+    return {
+      conversation_id: prepared.conversationId,
+      message,
+      provider: answer.provider,
+      model: answer.model,
+      usage: answer.usage,
+    }
+  }
+
+  /**
+   * Opens a stream (failing over until the first token) and returns it with a `save` to call
+   * when it ended well; nothing is stored for a stream that failed or was abandoned.
+   */
+  async openStream(
+    user: AuthUser,
+    input: ChatInput,
+    signal: AbortSignal,
+  ): Promise<{
+    conversationId: string
+    routed: RoutedStream
+    save: (text: string, usage: Usage) => Promise<{ id: string }>
+  }> {
+    const prepared = await this.#prepare(user, input)
+    const routed = await this.llm.stream(prepared.request, signal)
+    return {
+      conversationId: prepared.conversationId,
+      routed,
+      save: (text, usage) => this.#save(user, input, prepared, text, routed.provider, routed.model, usage),
+    }
+  }
+
+  async #prepare(user: AuthUser, input: ChatInput): Promise<Prepared> {
+    const history: ChatMessage[] = []
+    const conversationId = input.conversation_id
+    let pillarId = input.pillar_id
+    let mode = input.mode
+    if (conversationId) {
+      const conversation = await this.conversations.find(user.claims, conversationId)
+      if (!conversation) throw notFound('Conversation')
+      pillarId ??= (conversation.pillar_id as PillarId | null) ?? undefined
+      mode ??= (conversation.mode as Mode | null) ?? undefined
+      const recent = await this.conversations.recentMessages(user.claims, conversationId, HISTORY_MESSAGES)
+      // Newest first until the character budget runs out, then back in order.
+      let budget = HISTORY_CHARS
+      for (const m of [...recent].reverse()) {
+        budget -= m.content.length
+        if (budget < 0) break
+        history.unshift({ role: m.role, content: m.content })
+      }
+    }
+    const grounding = await this.knowledge.ground(
+      input.message,
+      { pillar_id: pillarId, mode: mode ?? (pillarId ? PILLARS[pillarId].mode : undefined) },
+      3,
+    )
+    const focus = pillarId
+      ? `\nThe user is working on ${PILLARS[pillarId].title} (${PILLARS[pillarId].mode} mode).`
+      : ''
+    return {
+      conversationId: conversationId ?? crypto.randomUUID(),
+      isNew: !conversationId,
+      request: {
+        messages: [
+          { role: 'system', content: `${SYSTEM_PROMPT}${focus}` },
+          ...history,
+          { role: 'user', content: input.message },
+        ],
+        context: grounding.passages.map((p) => p.content.slice(0, 1_200)),
+        maxOutputTokens: this.limits.maxOutputTokens,
+      },
+    }
+  }
+
+  async #save(
+    user: AuthUser,
+    input: ChatInput,
+    prepared: Prepared,
+    text: string,
+    provider: string,
+    model: string,
+    usage: Usage,
+  ) {
+    const answer = text.trim() ? text.slice(0, MAX_STORED_ANSWER_CHARS) : '(empty answer)'
+    const row = await this.conversations.saveExchange(user.claims, {
+      conversationId: prepared.conversationId,
+      create: prepared.isNew
+        ? {
+            title: input.message.replace(/\s+/g, ' ').trim().slice(0, 80) || 'Conversation',
+            pillarId: input.pillar_id ?? null,
+            mode: input.mode ?? null,
+          }
+        : undefined,
+      userText: input.message,
+      assistantText: answer,
+      provider,
+      model,
+      usage,
+      ttlDays: this.limits.ttlDays,
+    })
+    return presentMessage(row)
+  }
+}
