@@ -158,7 +158,7 @@ async function streamAnswer(
     .get('services')
     .chat.openStream(currentUser(c), input, AbortSignal.any([client.signal, c.req.raw.signal]))
   // Long answers must not be cut by Bun's idle timeout; heartbeats keep proxies awake too.
-  c.env.server?.timeout(c.req.raw, 0)
+  c.env?.server?.timeout(c.req.raw, 0)
   const { routed } = opened
   const encode = (type: string, data: unknown) =>
     format === 'sse'
