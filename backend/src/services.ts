@@ -13,6 +13,8 @@ import type { Logger } from '@/lib/log'
 import { createEmbedder } from '@/lib/rag/create-embedder'
 import type { Embedder } from '@/lib/rag/embedder'
 import { ChatService } from '@/services/ai/chat'
+import { CoachingService } from '@/services/ai/coaching'
+import { GuidanceService } from '@/services/ai/guidance'
 import { QuestionBank } from '@/services/assessments/question-bank'
 import { AssessmentService } from '@/services/assessments/service'
 import { AssessmentStore } from '@/services/assessments/store'
@@ -42,6 +44,8 @@ export interface Services {
   llm: LlmRouter
   conversations: ConversationService
   chat: ChatService
+  coaching: CoachingService
+  guidance: GuidanceService
   /** Releases everything `buildServices` opened (the database last). */
   close(): Promise<void>
 }
@@ -97,6 +101,8 @@ export async function buildServices(
     maxOutputTokens: config.LLM_MAX_OUTPUT_TOKENS,
     ttlDays: config.CONVERSATION_TTL_DAYS,
   })
+  const coaching = new CoachingService(assessments, knowledge, llm, config.LLM_MAX_OUTPUT_TOKENS)
+  const guidance = new GuidanceService(knowledge, llm, config.LLM_MAX_OUTPUT_TOKENS)
   return {
     config,
     logger,
@@ -111,6 +117,8 @@ export async function buildServices(
     llm,
     conversations,
     chat,
+    coaching,
+    guidance,
     async close() {
       conversations.stop()
       if (ownsDb) await db.close()

@@ -134,6 +134,105 @@ const deleteConversation = createRoute({
   },
 })
 
+const SourcesSchema = z.array(z.object({ id: z.string(), title: z.string() }))
+
+const coaching = createRoute({
+  ...common,
+  method: 'post',
+  path: '/api/v1/ai/coaching',
+  summary: 'Coaching for one of your completed assessments, grounded in its results and the knowledge base',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .object({ assessment_id: z.uuid(), message: z.string().trim().min(1).max(4_000).optional() })
+            .strict(),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'Validated coaching',
+      content: {
+        'application/json': {
+          schema: z.object({
+            coaching: z.object({
+              summary: z.string(),
+              strengths: z.array(z.string()),
+              growth_areas: z.array(z.string()),
+              actions: z.array(z.string()),
+            }),
+            sources: SourcesSchema,
+            provider: z.string(),
+            model: z.string(),
+          }),
+        },
+      },
+    },
+    ...errorResponses(
+      'VALIDATION_ERROR',
+      'INVALID_JSON',
+      'UNAUTHORIZED',
+      'NOT_FOUND',
+      'CONFLICT',
+      'UPSTREAM_ERROR',
+      'LLM_UNAVAILABLE',
+    ),
+  },
+})
+
+const guidance = createRoute({
+  ...common,
+  method: 'post',
+  path: '/api/v1/ai/guidance',
+  summary: 'Practical guidance on one pillar, grounded in the knowledge base',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              pillar_id: z.enum(PILLAR_IDS),
+              mode: z.enum(MODES),
+              context: z.string().trim().min(1).max(4_000).optional(),
+            })
+            .strict()
+            .refine((b) => PILLARS[b.pillar_id].mode === b.mode, {
+              message: 'pillar_id is not a pillar of this mode',
+              path: ['pillar_id'],
+            }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'Guidance',
+      content: {
+        'application/json': {
+          schema: z.object({
+            guidance: z.string(),
+            sources: SourcesSchema,
+            provider: z.string(),
+            model: z.string(),
+          }),
+        },
+      },
+    },
+    ...errorResponses(
+      'VALIDATION_ERROR',
+      'INVALID_JSON',
+      'UNAUTHORIZED',
+      'UPSTREAM_ERROR',
+      'LLM_UNAVAILABLE',
+    ),
+  },
+})
+
 type Format = 'json' | 'sse' | 'ndjson'
 
 function formatOf(c: Context<AppEnv>, wantsStream: boolean | undefined): Format {
@@ -233,6 +332,16 @@ export const aiRoutes = createRouter()
     if (format !== 'json') return streamAnswer(c, format, input) as never
     return c.json(await c.get('services').chat.complete(currentUser(c), input, c.req.raw.signal), 200)
   })
+  .openapi(coaching, async (c) => {
+    const { assessment_id, message } = c.req.valid('json')
+    return c.json(
+      await c.get('services').coaching.coach(currentUser(c), assessment_id, message, c.req.raw.signal),
+      200,
+    )
+  })
+  .openapi(guidance, async (c) =>
+    c.json(await c.get('services').guidance.guide(c.req.valid('json'), c.req.raw.signal), 200),
+  )
   .openapi(listConversations, async (c) =>
     c.json(await c.get('services').conversations.list(currentUser(c), c.req.valid('query')), 200),
   )
