@@ -12,9 +12,11 @@ import type { LlmRouter } from '@/lib/llm/router'
 import type { Logger } from '@/lib/log'
 import { createEmbedder } from '@/lib/rag/create-embedder'
 import type { Embedder } from '@/lib/rag/embedder'
+import { AnalyzeService } from '@/services/ai/analyze'
 import { ChatService } from '@/services/ai/chat'
 import { CoachingService } from '@/services/ai/coaching'
 import { GuidanceService } from '@/services/ai/guidance'
+import { QuizService } from '@/services/ai/quiz'
 import { QuestionBank } from '@/services/assessments/question-bank'
 import { AssessmentService } from '@/services/assessments/service'
 import { AssessmentStore } from '@/services/assessments/store'
@@ -46,6 +48,8 @@ export interface Services {
   chat: ChatService
   coaching: CoachingService
   guidance: GuidanceService
+  quiz: QuizService
+  analyze: AnalyzeService
   /** Releases everything `buildServices` opened (the database last). */
   close(): Promise<void>
 }
@@ -103,6 +107,8 @@ export async function buildServices(
   })
   const coaching = new CoachingService(assessments, knowledge, llm, config.LLM_MAX_OUTPUT_TOKENS)
   const guidance = new GuidanceService(knowledge, llm, config.LLM_MAX_OUTPUT_TOKENS)
+  const quiz = new QuizService(knowledge, llm, config.LLM_MAX_OUTPUT_TOKENS)
+  const analyze = new AnalyzeService(knowledge, knowledge.embedder)
   return {
     config,
     logger,
@@ -119,6 +125,8 @@ export async function buildServices(
     chat,
     coaching,
     guidance,
+    quiz,
+    analyze,
     async close() {
       conversations.stop()
       if (ownsDb) await db.close()

@@ -9,6 +9,7 @@ import { PageQuerySchema } from '@/lib/http/pagination'
 import { createRouter } from '@/lib/http/router'
 import { errorResponses } from '@/lib/http/schemas'
 import type { StreamChunk, Usage } from '@/lib/llm/types'
+import { DIFFICULTIES } from '@/services/ai/quiz'
 import { MODES, PILLAR_IDS, PILLARS } from '@/services/pilar/framework'
 
 /** A comment line every so often keeps proxies and Bun from closing a quiet stream. */
@@ -233,6 +234,105 @@ const guidance = createRoute({
   },
 })
 
+const quiz = createRoute({
+  ...common,
+  method: 'post',
+  path: '/api/v1/ai/quiz-questions',
+  summary: 'Multiple-choice questions about a pillar, schema-validated even when a model wrote them',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              pillar_id: z.enum(PILLAR_IDS),
+              mode: z.enum(MODES),
+              count: z.number().int().min(1).max(20).default(5),
+              difficulty: z.enum(DIFFICULTIES).optional(),
+            })
+            .strict()
+            .refine((b) => PILLARS[b.pillar_id].mode === b.mode, {
+              message: 'pillar_id is not a pillar of this mode',
+              path: ['pillar_id'],
+            }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'At most `count` questions (the local provider has 8 per pillar)',
+      content: {
+        'application/json': {
+          schema: z.object({
+            questions: z.array(
+              z.object({
+                id: z.uuid(),
+                question: z.string(),
+                options: z.array(z.string()),
+                correct_index: z.number().int(),
+                force_key: z.string(),
+                difficulty: z.enum(DIFFICULTIES),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    ...errorResponses(
+      'VALIDATION_ERROR',
+      'INVALID_JSON',
+      'UNAUTHORIZED',
+      'UPSTREAM_ERROR',
+      'LLM_UNAVAILABLE',
+    ),
+  },
+})
+
+const analyze = createRoute({
+  ...common,
+  method: 'post',
+  path: '/api/v1/ai/analyze-content',
+  summary: 'How a text aligns with each pillar (embedding similarity with pillar profiles)',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              content: z.string().trim().min(1).max(20_000),
+              content_type: z.string().trim().min(1).max(100).optional(),
+            })
+            .strict(),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'Alignment, best first',
+      content: {
+        'application/json': {
+          schema: z.object({
+            alignment: z.array(
+              z.object({
+                pillar_id: z.enum(PILLAR_IDS),
+                mode: z.enum(MODES),
+                score: z.number().min(0).max(1),
+                rationale: z.string(),
+              }),
+            ),
+            primary_pillar: z.enum(PILLAR_IDS),
+          }),
+        },
+      },
+    },
+    ...errorResponses('VALIDATION_ERROR', 'INVALID_JSON', 'UNAUTHORIZED', 'LLM_UNAVAILABLE'),
+  },
+})
+
 type Format = 'json' | 'sse' | 'ndjson'
 
 function formatOf(c: Context<AppEnv>, wantsStream: boolean | undefined): Format {
@@ -341,6 +441,12 @@ export const aiRoutes = createRouter()
   })
   .openapi(guidance, async (c) =>
     c.json(await c.get('services').guidance.guide(c.req.valid('json'), c.req.raw.signal), 200),
+  )
+  .openapi(quiz, async (c) =>
+    c.json({ questions: await c.get('services').quiz.questions(c.req.valid('json'), c.req.raw.signal) }, 200),
+  )
+  .openapi(analyze, async (c) =>
+    c.json(await c.get('services').analyze.analyze(c.req.valid('json').content), 200),
   )
   .openapi(listConversations, async (c) =>
     c.json(await c.get('services').conversations.list(currentUser(c), c.req.valid('query')), 200),

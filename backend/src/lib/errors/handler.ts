@@ -8,6 +8,7 @@ import { codeForStatus } from '@/lib/errors/codes'
 import { DOMAIN_ERROR_CODES, DomainError } from '@/lib/errors/domain'
 import type { AppEnv } from '@/lib/http/context'
 import { LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
+import { EmbedderUnavailableError } from '@/lib/rag/embedder'
 
 function respond(c: Context<AppEnv>, error: ApiError) {
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
@@ -72,6 +73,12 @@ export function validationError(error: z.ZodError, target: string): ApiError {
 export function upstreamError(err: unknown): ApiError | undefined {
   if (err instanceof LlmUnavailableError) {
     return new ApiError('LLM_UNAVAILABLE', { headers: { 'Retry-After': String(err.retryAfterSeconds) } })
+  }
+  if (err instanceof EmbedderUnavailableError) {
+    return new ApiError('LLM_UNAVAILABLE', {
+      message: 'The embedding provider is unavailable',
+      headers: { 'Retry-After': '5' },
+    })
   }
   if (err instanceof ProviderError) {
     // A provider refusing our request (kind caller) or failing after the answer began.

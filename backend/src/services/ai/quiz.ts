@@ -1,0 +1,133 @@
+import { z } from 'zod'
+import { ProviderError } from '@/lib/llm/errors'
+import type { LlmRouter } from '@/lib/llm/router'
+import type { KnowledgeService } from '@/services/knowledge/service'
+import { type Mode, PILLARS, type PillarId, pillarsOf } from '@/services/pilar/framework'
+
+export const DIFFICULTIES = ['easy', 'medium', 'hard'] as const
+export type Difficulty = (typeof DIFFICULTIES)[number]
+
+export interface QuizQuestion {
+  id: string
+  question: string
+  options: string[]
+  correct_index: number
+  force_key: string
+  difficulty: Difficulty
+}
+
+function questionSchema(forceKeys: string[]) {
+  return z
+    .object({
+      question: z.string().min(10).max(500),
+      options: z.array(z.string().min(1).max(200)).min(2).max(6),
+      correct_index: z.number().int().min(0),
+      force_key: z.enum(forceKeys as [string, ...string[]]),
+      difficulty: z.enum(DIFFICULTIES),
+    })
+    .refine((q) => q.correct_index < q.options.length, { message: 'correct_index outside options' })
+    .refine((q) => new Set(q.options).size === q.options.length, { message: 'options repeat' })
+}
+
+/** Parses a model's JSON quiz; anything that does not validate in full is null. */
+export function parseQuiz(
+  text: string,
+  forceKeys: string[],
+  count: number,
+): Omit<QuizQuestion, 'id'>[] | null {
+  const start = text.indexOf('{')
+  const end = text.lastIndexOf('}')
+  if (start === -1 || end <= start) return null
+  try {
+    const parsed = z
+      .object({ questions: z.array(questionSchema(forceKeys)).min(1).max(count) })
+      .safeParse(JSON.parse(text.slice(start, end + 1)))
+    return parsed.success ? parsed.data.questions : null
+  } catch {
+    return null
+  }
+}
+
+/** Deterministic rotation, so the right answer is not always first. */
+const rotate = <T>(items: T[], by: number) => items.map((_, i) => items[(i + by) % items.length] as T)
+
+/**
+ * Multiple-choice questions about a pillar, written by the model as JSON and validated (one
+ * retry), or — with the local provider — generated from the framework data itself.
+ */
+export class QuizService {
+  constructor(
+    private readonly knowledge: KnowledgeService,
+    private readonly llm: LlmRouter,
+    private readonly maxOutputTokens: number,
+  ) {}
+
+  async questions(
+    input: { pillar_id: PillarId; mode: Mode; count: number; difficulty?: Difficulty },
+    signal: AbortSignal,
+  ): Promise<QuizQuestion[]> {
+    const { forces } = await this.knowledge.forces(input.pillar_id)
+    const forceKeys = forces.map((f) => f.key)
+    const difficulty = input.difficulty ?? 'medium'
+    const request = {
+      messages: [
+        {
+          role: 'system' as const,
+          content:
+            'Write multiple-choice quiz questions about the PILAR framework. Reply with ONLY a JSON object ' +
+            '{"questions": [{"question": string, "options": string[4], "correct_index": number, "force_key": string, "difficulty": "easy"|"medium"|"hard"}]}. ' +
+            `force_key must be one of: ${forceKeys.join(', ')}.`,
+        },
+        {
+          role: 'user' as const,
+          content: `${input.count} ${difficulty} questions about ${PILLARS[input.pillar_id].title} (${input.mode} mode).`,
+        },
+      ],
+      context: forces.map((f) => `${f.name} (${f.key}): ${f.description}`),
+      maxOutputTokens: this.maxOutputTokens,
+      json: true,
+    }
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const answer = await this.llm.complete(request, signal)
+      const questions =
+        answer.provider === 'local'
+          ? this.#fromFramework(input.pillar_id, input.mode, forces, difficulty).slice(0, input.count)
+          : parseQuiz(answer.text, forceKeys, input.count)
+      if (questions) return questions.map((q) => ({ id: crypto.randomUUID(), ...q }))
+    }
+    throw new ProviderError('llm', 'failure', 'the model answered twice without a valid quiz')
+  }
+
+  #fromFramework(
+    pillarId: PillarId,
+    mode: Mode,
+    forces: { key: string; name: string; description: string }[],
+    difficulty: Difficulty,
+  ): Omit<QuizQuestion, 'id'>[] {
+    const names = forces.map((f) => f.name)
+    const pillarTitles = pillarsOf(mode).map((id) => PILLARS[id].title)
+    const out: Omit<QuizQuestion, 'id'>[] = []
+    forces.forEach((force, i) => {
+      const described = force.description.replace(new RegExp(`^${force.name} is `), '')
+      const options = rotate(names, i + 1)
+      out.push({
+        question: `Which force of ${PILLARS[pillarId].title} is this: "${described}"`,
+        options,
+        correct_index: options.indexOf(force.name),
+        force_key: force.key,
+        difficulty,
+      })
+    })
+    forces.forEach((force, i) => {
+      const options = rotate(pillarTitles, i + 2)
+      out.push({
+        question: `In the ${mode} mode, which pillar does the force "${force.name}" belong to?`,
+        options,
+        correct_index: options.indexOf(PILLARS[pillarId].title),
+        force_key: force.key,
+        difficulty,
+      })
+    })
+    return out
+  }
+}
