@@ -129,6 +129,8 @@ export async function buildServices(
     analyze,
     async close() {
       conversations.stop()
+      // Traces are sent in the background; give the pending ones a moment, never longer.
+      await llm.tracer.flush(2_000)
       if (ownsDb) await db.close()
     },
   }

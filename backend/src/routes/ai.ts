@@ -440,10 +440,20 @@ export const aiRoutes = createRouter()
     )
   })
   .openapi(guidance, async (c) =>
-    c.json(await c.get('services').guidance.guide(c.req.valid('json'), c.req.raw.signal), 200),
+    c.json(
+      await c.get('services').guidance.guide(c.req.valid('json'), c.req.raw.signal, currentUser(c).idHash),
+      200,
+    ),
   )
   .openapi(quiz, async (c) =>
-    c.json({ questions: await c.get('services').quiz.questions(c.req.valid('json'), c.req.raw.signal) }, 200),
+    c.json(
+      {
+        questions: await c
+          .get('services')
+          .quiz.questions(c.req.valid('json'), c.req.raw.signal, currentUser(c).idHash),
+      },
+      200,
+    ),
   )
   .openapi(analyze, async (c) =>
     c.json(await c.get('services').analyze.analyze(c.req.valid('json').content), 200),

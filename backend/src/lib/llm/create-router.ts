@@ -3,6 +3,7 @@ import { AnthropicProvider } from '@/lib/llm/providers/anthropic/provider'
 import { LocalProvider } from '@/lib/llm/providers/local/provider'
 import { OpenAIProvider } from '@/lib/llm/providers/openai/provider'
 import { LlmRouter } from '@/lib/llm/router'
+import { LangSmithTracer, NoTracer } from '@/lib/llm/tracing'
 import type { LlmProvider, ProviderName } from '@/lib/llm/types'
 import type { Logger } from '@/lib/log'
 
@@ -47,5 +48,15 @@ export function createLlmRouter(config: Config, logger: Logger): LlmRouter {
       retryAfterCapMs: RETRY_AFTER_CAP_MS,
     },
     logger,
+    config.LANGSMITH_TRACING
+      ? new LangSmithTracer(
+          {
+            apiUrl: config.LANGSMITH_ENDPOINT,
+            apiKey: config.LANGSMITH_API_KEY,
+            project: config.LANGSMITH_PROJECT,
+          },
+          logger,
+        )
+      : new NoTracer(),
   )
 }

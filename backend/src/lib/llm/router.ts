@@ -1,6 +1,7 @@
 import { Breaker, BreakerOpenError, type BreakerOptions, type BreakerStats } from '@/lib/breaker'
 import { LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
-import type { ChatRequest, Completion, LlmProvider, ProviderName, StreamChunk } from '@/lib/llm/types'
+import { type LlmTracer, NoTracer, type TraceContext } from '@/lib/llm/tracing'
+import type { ChatRequest, Completion, LlmProvider, ProviderName, StreamChunk, Usage } from '@/lib/llm/types'
 import type { Logger } from '@/lib/log'
 
 export interface RouterLimits {
@@ -54,6 +55,7 @@ export class LlmRouter {
     breaker: Omit<BreakerOptions, 'name' | 'timeoutMs' | 'countsAsFailure'>,
     private readonly limits: RouterLimits,
     private readonly logger: Logger,
+    readonly tracer: LlmTracer = new NoTracer(),
   ) {
     for (const provider of providers) {
       this.#breakers.set(
@@ -73,15 +75,36 @@ export class LlmRouter {
     }
   }
 
-  async complete(request: ChatRequest, signal: AbortSignal): Promise<Completion & Routed> {
-    return this.#route(signal, async (provider, model, attemptSignal) =>
-      provider.complete(model, request, attemptSignal),
-    ).then(({ value, routed }) => ({ ...value, ...routed }))
+  async complete(
+    request: ChatRequest,
+    signal: AbortSignal,
+    trace: TraceContext = { feature: 'unknown' },
+  ): Promise<Completion & Routed> {
+    const { value, routed, startedAt } = await this.#route(
+      signal,
+      async (provider, model, attemptSignal) => provider.complete(model, request, attemptSignal),
+      false,
+      { trace, request },
+    )
+    this.tracer.record({
+      context: trace,
+      ...routed,
+      messages: request.messages,
+      output: value.text,
+      usage: value.usage,
+      startedAt,
+      endedAt: Date.now(),
+    })
+    return { ...value, ...routed }
   }
 
   /** Resolves once some provider has produced a first chunk; fails over until then. */
-  async stream(request: ChatRequest, signal: AbortSignal): Promise<RoutedStream> {
-    const { value, routed } = await this.#route(
+  async stream(
+    request: ChatRequest,
+    signal: AbortSignal,
+    trace: TraceContext = { feature: 'unknown' },
+  ): Promise<RoutedStream> {
+    const { value, routed, startedAt } = await this.#route(
       signal,
       async (provider, model, attemptSignal, firstTokenSignal) => {
         const iterator = provider.stream(model, request, attemptSignal)[Symbol.asyncIterator]()
@@ -94,13 +117,36 @@ export class LlmRouter {
         return { iterator, first }
       },
       true,
+      { trace, request },
     )
+    const tracer = this.tracer
     async function* chunks(): AsyncIterable<StreamChunk> {
-      if (!value.first.done) yield value.first.value
-      for (;;) {
-        const next = await value.iterator.next()
-        if (next.done) return
-        yield next.value
+      let text = ''
+      let usage: Usage | undefined
+      let error: string | undefined
+      try {
+        let next = value.first
+        while (!next.done) {
+          const chunk = next.value
+          if (chunk.type === 'delta') text += chunk.text
+          else usage = chunk.usage
+          yield chunk
+          next = await value.iterator.next()
+        }
+      } catch (caught) {
+        error = caught instanceof Error ? caught.message : String(caught)
+        throw caught
+      } finally {
+        tracer.record({
+          context: trace,
+          ...routed,
+          messages: request.messages,
+          output: text,
+          usage,
+          error,
+          startedAt,
+          endedAt: Date.now(),
+        })
       }
     }
     return { ...routed, chunks: chunks() }
@@ -119,8 +165,9 @@ export class LlmRouter {
       attemptSignal: AbortSignal,
       firstTokenSignal: AbortSignal,
     ) => Promise<T>,
-    streaming = false,
-  ): Promise<{ value: T; routed: Routed }> {
+    streaming: boolean,
+    traced: { trace: TraceContext; request: ChatRequest },
+  ): Promise<{ value: T; routed: Routed; startedAt: number }> {
     const attempts: Attempt[] = []
     let soonestReset = Number.POSITIVE_INFINITY
     let failedOverFrom: ProviderName | undefined
@@ -136,6 +183,7 @@ export class LlmRouter {
         for (let retry = 0; retry < 2; retry++) {
           signal.throwIfAborted()
           const breakerState = breaker.state()
+          const attemptStarted = Date.now()
           // Each attempt has its own deadline and can be cut without cutting the caller.
           const deadline = new AbortController()
           const firstToken = new AbortController()
@@ -172,6 +220,7 @@ export class LlmRouter {
                 failedOverFrom,
                 breakerState,
               },
+              startedAt: attemptStarted,
             }
           } catch (error) {
             if (signal.aborted) throw error
@@ -181,6 +230,19 @@ export class LlmRouter {
               break
             }
             if (!(error instanceof ProviderError)) throw error
+            // Failed calls are runs too: the trace shows what failed over, and why.
+            this.tracer.record({
+              context: traced.trace,
+              provider: provider.name,
+              model,
+              breakerState,
+              attempt: attempts.length + 1,
+              failedOverFrom,
+              messages: traced.request.messages,
+              error: error.message,
+              startedAt: attemptStarted,
+              endedAt: Date.now(),
+            })
             if (error.kind === 'caller') throw error
             attempts.push({ provider: provider.name, model, reason: error.message })
             this.logger.warn(

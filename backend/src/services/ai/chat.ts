@@ -47,7 +47,10 @@ export class ChatService {
 
   async complete(user: AuthUser, input: ChatInput, signal: AbortSignal) {
     const prepared = await this.#prepare(user, input)
-    const answer = await this.llm.complete(prepared.request, signal)
+    const answer = await this.llm.complete(prepared.request, signal, {
+      feature: 'chat',
+      userHash: user.idHash,
+    })
     const message = await this.#save(
       user,
       input,
@@ -80,7 +83,7 @@ export class ChatService {
     save: (text: string, usage: Usage) => Promise<{ id: string }>
   }> {
     const prepared = await this.#prepare(user, input)
-    const routed = await this.llm.stream(prepared.request, signal)
+    const routed = await this.llm.stream(prepared.request, signal, { feature: 'chat', userHash: user.idHash })
     return {
       conversationId: prepared.conversationId,
       routed,

@@ -97,7 +97,7 @@ export class CoachingService {
     }
     // Asks for JSON, validates it, retries once; never returns unvalidated model output.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const answer = await this.llm.complete(request, signal)
+      const answer = await this.llm.complete(request, signal, { feature: 'coaching', userHash: user.idHash })
       const coaching =
         answer.provider === 'local'
           ? ruleBasedCoaching(assessment.pillar_id, results, forceNames)

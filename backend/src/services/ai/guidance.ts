@@ -10,7 +10,11 @@ export class GuidanceService {
     private readonly maxOutputTokens: number,
   ) {}
 
-  async guide(input: { pillar_id: PillarId; mode: Mode; context?: string }, signal: AbortSignal) {
+  async guide(
+    input: { pillar_id: PillarId; mode: Mode; context?: string },
+    signal: AbortSignal,
+    userHash?: string,
+  ) {
     const pillar = PILLARS[input.pillar_id]
     const question = `How can a group strengthen ${pillar.title}?${input.context ? ` ${input.context}` : ''}`
     const grounding = await this.knowledge.ground(
@@ -31,6 +35,7 @@ export class GuidanceService {
         maxOutputTokens: this.maxOutputTokens,
       },
       signal,
+      { feature: 'guidance', userHash },
     )
     return {
       guidance: answer.text,

@@ -65,6 +65,7 @@ export class QuizService {
   async questions(
     input: { pillar_id: PillarId; mode: Mode; count: number; difficulty?: Difficulty },
     signal: AbortSignal,
+    userHash?: string,
   ): Promise<QuizQuestion[]> {
     const { forces } = await this.knowledge.forces(input.pillar_id)
     const forceKeys = forces.map((f) => f.key)
@@ -88,7 +89,7 @@ export class QuizService {
       json: true,
     }
     for (let attempt = 0; attempt < 2; attempt++) {
-      const answer = await this.llm.complete(request, signal)
+      const answer = await this.llm.complete(request, signal, { feature: 'quiz', userHash })
       const questions =
         answer.provider === 'local'
           ? this.#fromFramework(input.pillar_id, input.mode, forces, difficulty).slice(0, input.count)

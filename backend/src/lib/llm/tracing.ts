@@ -1,0 +1,101 @@
+import { Client } from 'langsmith'
+import type { ChatMessage, Usage } from '@/lib/llm/types'
+import type { Logger } from '@/lib/log'
+
+/** Who asked, for the trace: the feature and a hash of the user id (never the id itself). */
+export interface TraceContext {
+  feature: string
+  userHash?: string
+}
+
+export interface LlmRunRecord {
+  context: TraceContext
+  provider: string
+  model: string
+  breakerState: string
+  attempt: number
+  failedOverFrom?: string
+  messages: ChatMessage[]
+  output?: string
+  usage?: Usage
+  error?: string
+  startedAt: number
+  endedAt: number
+}
+
+/** Records one run per LLM call. Never awaited on the request path, never able to fail one. */
+export interface LlmTracer {
+  record(run: LlmRunRecord): void
+  /** Sends what is pending, waiting at most `timeoutMs` (called on shutdown). */
+  flush(timeoutMs: number): Promise<void>
+}
+
+export class NoTracer implements LlmTracer {
+  record(): void {}
+  async flush(): Promise<void> {}
+}
+
+/** LangSmith through its SDK: one `llm` run per call, metadata for breakers and failover. */
+export class LangSmithTracer implements LlmTracer {
+  readonly #client: Client
+  readonly #pending = new Set<Promise<unknown>>()
+
+  constructor(
+    options: { apiUrl: string | undefined; apiKey: string | undefined; project: string },
+    private readonly logger: Logger,
+    private readonly project = options.project,
+  ) {
+    this.#client = new Client({
+      apiUrl: options.apiUrl,
+      apiKey: options.apiKey,
+      // One POST per run, no background batch queue; a short timeout and a single retry so a
+      // tracing outage costs nothing but a warning.
+      autoBatchTracing: false,
+      timeout_ms: 5_000,
+      callerOptions: { maxRetries: 1 },
+    })
+  }
+
+  record(run: LlmRunRecord): void {
+    const sent = this.#client
+      .createRun({
+        id: crypto.randomUUID(),
+        name: `${run.context.feature}:${run.provider}`,
+        run_type: 'llm',
+        project_name: this.project,
+        inputs: { messages: run.messages },
+        outputs: run.output === undefined ? undefined : { text: run.output, usage: run.usage },
+        error: run.error,
+        start_time: run.startedAt,
+        end_time: run.endedAt,
+        extra: {
+          metadata: {
+            feature: run.context.feature,
+            user_hash: run.context.userHash,
+            provider: run.provider,
+            model: run.model,
+            breaker_state: run.breakerState,
+            attempt: run.attempt,
+            failed_over_from: run.failedOverFrom,
+            latency_ms: Math.round(run.endedAt - run.startedAt),
+            input_tokens: run.usage?.input_tokens,
+            output_tokens: run.usage?.output_tokens,
+          },
+        },
+      })
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'tracing failed (requests are unaffected)'))
+      .finally(() => this.#pending.delete(sent))
+    this.#pending.add(sent)
+  }
+
+  async flush(timeoutMs: number): Promise<void> {
+    let timer: Timer | undefined
+    await Promise.race([
+      Promise.allSettled([...this.#pending]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs)
+      }),
+    ])
+    clearTimeout(timer)
+  }
+}
