@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
 import { FakeAnthropic } from '@tests/fakes/anthropic'
 import { FakeOpenAI } from '@tests/fakes/openai'
 import { testApp } from '@tests/helpers/app'
-import { LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
+import { LlmTimeoutError, LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
 import { AnthropicProvider } from '@/lib/llm/providers/anthropic/provider'
 import { LocalProvider } from '@/lib/llm/providers/local/provider'
 import { OpenAIProvider } from '@/lib/llm/providers/openai/provider'
@@ -254,3 +254,49 @@ test('/ready lists each provider with its breaker state, and degrades when all a
     },
   })
 }, 60_000)
+
+test('a stream that runs past LLM_TIMEOUT_MS after its first token ends with a timeout, and the upstream is aborted', async () => {
+  openai.replyText = Array.from({ length: 400 }, (_, i) => `w${i}`).join(' ') // ~2 ms a word at the fake
+  const r = new LlmRouter(
+    [
+      new OpenAIProvider({
+        apiKey: openai.apiKey,
+        baseURL: openai.baseURL,
+        models: ['gpt-primary'],
+        timeoutMs: 5_000,
+      }),
+    ],
+    { errorThresholdPercent: 50, volumeThreshold: 100, resetTimeoutMs: 1_000 },
+    { timeoutMs: 300, firstTokenTimeoutMs: 200, retryAfterCapMs: 0 },
+    createLogger('silent'),
+  )
+  const routed = await r.stream(request, never)
+  await expect(collect(routed.chunks)).rejects.toBeInstanceOf(LlmTimeoutError)
+  await Bun.sleep(100)
+  expect(openai.abortedChats).toBe(1)
+})
+
+test('a complete() attempt that runs past LLM_TIMEOUT_MS fails over', async () => {
+  openai.hangMs = 2_000
+  const r = new LlmRouter(
+    [
+      new OpenAIProvider({
+        apiKey: openai.apiKey,
+        baseURL: openai.baseURL,
+        models: ['gpt-primary'],
+        timeoutMs: 5_000,
+      }),
+      new AnthropicProvider({
+        apiKey: anthropic.apiKey,
+        baseURL: anthropic.baseURL,
+        models: ['claude-primary'],
+        timeoutMs: 5_000,
+      }),
+    ],
+    { errorThresholdPercent: 50, volumeThreshold: 100, resetTimeoutMs: 1_000 },
+    { timeoutMs: 300, firstTokenTimeoutMs: 200, retryAfterCapMs: 0 },
+    createLogger('silent'),
+  )
+  const answer = await r.complete(request, never)
+  expect(answer).toMatchObject({ provider: 'anthropic', failedOverFrom: 'openai' })
+})

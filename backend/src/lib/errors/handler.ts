@@ -7,7 +7,7 @@ import { ApiError, errorBody } from '@/lib/errors/api-error'
 import { codeForStatus } from '@/lib/errors/codes'
 import { DOMAIN_ERROR_CODES, DomainError } from '@/lib/errors/domain'
 import type { AppEnv } from '@/lib/http/context'
-import { LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
+import { LlmTimeoutError, LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
 import { EmbedderUnavailableError } from '@/lib/rag/embedder'
 
 function respond(c: Context<AppEnv>, error: ApiError) {
@@ -74,6 +74,8 @@ export function upstreamError(err: unknown): ApiError | undefined {
   if (err instanceof LlmUnavailableError) {
     return new ApiError('LLM_UNAVAILABLE', { headers: { 'Retry-After': String(err.retryAfterSeconds) } })
   }
+  if (err instanceof LlmTimeoutError)
+    return new ApiError('TIMEOUT', { message: 'The answer ran past its deadline' })
   if (err instanceof EmbedderUnavailableError) {
     return new ApiError('LLM_UNAVAILABLE', {
       message: 'The embedding provider is unavailable',

@@ -80,3 +80,11 @@ export function classifyProviderError(provider: string, error: unknown): Provide
     },
   )
 }
+
+/** An answer ran past LLM_TIMEOUT_MS after it had started streaming (too late to fail over). */
+export class LlmTimeoutError extends Error {
+  constructor() {
+    super('the answer ran past its deadline')
+    this.name = 'LlmTimeoutError'
+  }
+}

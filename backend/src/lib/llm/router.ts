@@ -1,5 +1,5 @@
 import { Breaker, BreakerOpenError, type BreakerOptions, type BreakerStats } from '@/lib/breaker'
-import { LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
+import { LlmTimeoutError, LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
 import { type LlmTracer, NoTracer, type TraceContext } from '@/lib/llm/tracing'
 import type { ChatRequest, Completion, LlmProvider, ProviderName, StreamChunk, Usage } from '@/lib/llm/types'
 import type { Logger } from '@/lib/log'
@@ -104,7 +104,7 @@ export class LlmRouter {
     signal: AbortSignal,
     trace: TraceContext = { feature: 'unknown' },
   ): Promise<RoutedStream> {
-    const { value, routed, startedAt } = await this.#route(
+    const { value, routed, startedAt, release } = await this.#route(
       signal,
       async (provider, model, attemptSignal, firstTokenSignal) => {
         const iterator = provider.stream(model, request, attemptSignal)[Symbol.asyncIterator]()
@@ -137,6 +137,7 @@ export class LlmRouter {
         error = caught instanceof Error ? caught.message : String(caught)
         throw caught
       } finally {
+        release()
         tracer.record({
           context: trace,
           ...routed,
@@ -167,7 +168,7 @@ export class LlmRouter {
     ) => Promise<T>,
     streaming: boolean,
     traced: { trace: TraceContext; request: ChatRequest },
-  ): Promise<{ value: T; routed: Routed; startedAt: number }> {
+  ): Promise<{ value: T; routed: Routed; startedAt: number; release: () => void }> {
     const attempts: Attempt[] = []
     let soonestReset = Number.POSITIVE_INFINITY
     let failedOverFrom: ProviderName | undefined
@@ -187,8 +188,10 @@ export class LlmRouter {
           // Each attempt has its own deadline and can be cut without cutting the caller.
           const deadline = new AbortController()
           const firstToken = new AbortController()
+          // For a stream the deadline keeps running after the first token, until the stream ends.
+          let keepDeadline = false
           const timers = [
-            setTimeout(() => deadline.abort(new Error('deadline')), this.limits.timeoutMs),
+            setTimeout(() => deadline.abort(new LlmTimeoutError()), this.limits.timeoutMs),
             streaming
               ? setTimeout(() => {
                   firstToken.abort()
@@ -200,6 +203,10 @@ export class LlmRouter {
           try {
             const value = (await breaker.fire(() =>
               call(provider, model, attemptSignal, firstToken.signal).catch((error: unknown) => {
+                // Before an answer has started, a deadline is the provider's failure: fail over.
+                if (error instanceof LlmTimeoutError) {
+                  throw new ProviderError(provider.name, 'failure', `${provider.name} timed out`)
+                }
                 if (error instanceof FirstTokenTimeout) {
                   throw new ProviderError(
                     provider.name,
@@ -221,6 +228,11 @@ export class LlmRouter {
                 breakerState,
               },
               startedAt: attemptStarted,
+              release: (() => {
+                keepDeadline = streaming
+                const timer = timers[0]
+                return () => clearTimeout(timer)
+              })(),
             }
           } catch (error) {
             if (signal.aborted) throw error
@@ -262,7 +274,9 @@ export class LlmRouter {
             }
             break
           } finally {
-            for (const timer of timers) clearTimeout(timer)
+            timers.forEach((timer, i) => {
+              if (!(i === 0 && keepDeadline)) clearTimeout(timer)
+            })
           }
         }
       }

@@ -54,6 +54,8 @@ export class OpenAIProvider implements LlmProvider {
         finishReason: choice?.finish_reason ?? 'stop',
       }
     } catch (error) {
+      // Aborted by us (deadline) or by the caller: report that, not a provider failure.
+      if (signal.aborted && signal.reason instanceof Error) throw signal.reason
       throw classifyProviderError(this.name, error)
     }
   }
@@ -83,6 +85,8 @@ export class OpenAIProvider implements LlmProvider {
         }
       }
     } catch (error) {
+      // Aborted by us (deadline) or by the caller: report that, not a provider failure.
+      if (signal.aborted && signal.reason instanceof Error) throw signal.reason
       throw classifyProviderError(this.name, error)
     }
     // The SDK ends a stream quietly when it is aborted; that is not a finished answer.
