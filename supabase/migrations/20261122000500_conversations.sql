@@ -6,11 +6,15 @@ create table public.conversations (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references auth.users (id) on delete cascade,
   title text not null check (char_length(title) between 1 and 200),
-  pillar_id text,
+  pillar_id text check (pillar_id in (
+    'divsexp', 'indrecip', 'popularity', 'grpprosp', 'outresp',
+    'normexp', 'dirrecip', 'status', 'ownprosp', 'incresp'
+  )),
   mode text check (mode in ('egalitarian', 'hierarchical')),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  expires_at timestamptz not null
+  -- The server sets it from CONVERSATION_TTL_DAYS (at most a year).
+  expires_at timestamptz not null check (expires_at <= now() + interval '366 days')
 );
 
 create index conversations_owner_newest on public.conversations (user_id, created_at desc, id desc);
@@ -36,37 +40,25 @@ create index conversation_messages_in_order on public.conversation_messages (con
 alter table public.conversations enable row level security;
 alter table public.conversation_messages enable row level security;
 
+-- Users read and delete their own history; only the server writes it (as the service role,
+-- filtering by owner itself), so nobody can forge an assistant message, fake token counts or
+-- push an expiry out through Supabase's REST API.
 revoke all on public.conversations, public.conversation_messages from anon, authenticated;
 grant select, delete on public.conversations to authenticated;
-grant insert (id, user_id, title, pillar_id, mode, expires_at) on public.conversations to authenticated;
-grant update (updated_at, expires_at) on public.conversations to authenticated;
 grant select on public.conversation_messages to authenticated;
-grant insert (conversation_id, user_id, role, content, provider, model, input_tokens, output_tokens)
-  on public.conversation_messages to authenticated;
 grant all on public.conversations, public.conversation_messages to service_role;
 
 -- Owner only, and an expired conversation is gone for its owner too.
 create policy conversations_select_own on public.conversations
   for select to authenticated
   using (user_id = (select auth.uid()) and expires_at > now());
-create policy conversations_insert_own on public.conversations
-  for insert to authenticated
-  with check (user_id = (select auth.uid()));
-create policy conversations_update_own on public.conversations
-  for update to authenticated
-  using (user_id = (select auth.uid()) and expires_at > now())
-  with check (user_id = (select auth.uid()));
 create policy conversations_delete_own on public.conversations
   for delete to authenticated
   using (user_id = (select auth.uid()));
 
 create policy conversation_messages_select_own on public.conversation_messages
   for select to authenticated
-  using (user_id = (select auth.uid()));
--- A message goes only into a live conversation of the same user.
-create policy conversation_messages_insert_own on public.conversation_messages
-  for insert to authenticated
-  with check (
+  using (
     user_id = (select auth.uid())
     and exists (
       select 1 from public.conversations c

@@ -31,6 +31,8 @@ export class FakeOpenAI {
   /** Chat requests received (model names), and how many were aborted by the client. */
   chatRequests: string[] = []
   abortedChats = 0
+  /** The messages of each chat request received. */
+  chatMessages: { role: string; content: string }[][] = []
   #server: Server<undefined> | undefined
   #port = 0
   readonly #embedder = new LocalEmbedder()
@@ -62,6 +64,7 @@ export class FakeOpenAI {
     this.dropAfterDeltas = null
     this.chatRequests = []
     this.abortedChats = 0
+    this.chatMessages = []
     this.failModel = null
   }
 
@@ -75,8 +78,13 @@ export class FakeOpenAI {
     if (this.failWith !== null && url.pathname === '/v1/chat/completions') {
       this.chatRequests.push(((await request.clone().json()) as { model: string }).model)
     }
-    if (this.failWith === 429)
-      return error(429, 'rate_limit_exceeded', 'Rate limit reached', { 'retry-after': '1' })
+    if (this.failWith === 429) {
+      return error(429, 'rate_limit_exceeded', 'Rate limit reached', {
+        'retry-after': String(this.retryAfterSeconds),
+      })
+    }
+    if (this.failWith === 400)
+      return error(400, 'invalid_request_error', 'Invalid request: max_tokens is too large')
     if (this.failWith !== null) return error(this.failWith, 'server_error', 'The server had an error')
     if (url.pathname === '/v1/embeddings' && request.method === 'POST') {
       const body = (await request.json()) as { model: string; input: string | string[] }
@@ -99,8 +107,14 @@ export class FakeOpenAI {
   }
 
   async #chat(request: Request): Promise<Response> {
-    const body = (await request.json()) as { model: string; stream?: boolean; max_tokens?: number }
+    const body = (await request.json()) as {
+      model: string
+      stream?: boolean
+      max_tokens?: number
+      messages: { role: string; content: string }[]
+    }
     this.chatRequests.push(body.model)
+    this.chatMessages.push(body.messages)
     if (this.failModel === body.model) return error(500, 'server_error', 'This model is failing')
     request.signal.addEventListener('abort', () => this.abortedChats++, { once: true })
     if (this.hangMs) await Bun.sleep(this.hangMs)

@@ -94,11 +94,18 @@ describe('POST /ai/chat', () => {
   })
 
   test('a follow-up sends the history to the model', async () => {
+    openai.replyText = 'Keep small promises.'
     const first = (await (await chat(fakeApp, alice, { message: 'First question about trust' })).json()) as {
       conversation_id: string
     }
     await chat(fakeApp, alice, { message: 'Second question', conversation_id: first.conversation_id })
-    expect(openai.chatRequests).toEqual(['gpt-test', 'gpt-test'])
+    const second = openai.chatMessages[1] ?? []
+    expect(second.slice(1)).toEqual([
+      { role: 'user', content: 'First question about trust' },
+      { role: 'assistant', content: 'Keep small promises.' },
+      { role: 'user', content: 'Second question' },
+    ])
+    expect(second[0]?.role).toBe('system')
   })
 
   test('SSE: meta, then deltas equal to the model’s text, then exactly one done', async () => {
@@ -277,7 +284,7 @@ describe('conversations', () => {
     expect(days).toBeLessThan(7.01)
   })
 
-  test('list and messages paginate with cursors', async () => {
+  test('the conversation list paginates with cursors', async () => {
     const dave = await newUser()
     const made: string[] = []
     for (let i = 0; i < 3; i++) {
@@ -302,5 +309,62 @@ describe('conversations', () => {
     ).json()) as { data: { id: string }[]; next_cursor: string | null }
     expect([...first.data, ...second.data].map((c) => c.id)).toEqual([...made].reverse())
     expect(second.next_cursor).toBeNull()
+  })
+})
+
+describe('chat history in SQL', () => {
+  test('users cannot write history through the database API: no forged assistant messages', async () => {
+    const made = (await (await chat(localApp, alice, { message: 'mine' })).json()) as {
+      conversation_id: string
+    }
+    await expect(
+      db.asUser({ sub: alice.id }, (tx) =>
+        tx.query(
+          `insert into public.conversation_messages (conversation_id, user_id, role, content) values ($1, $2, 'assistant', 'forged')`,
+          [made.conversation_id, alice.id],
+        ),
+      ),
+    ).rejects.toThrow('permission denied')
+    await expect(
+      db.asUser({ sub: alice.id }, (tx) =>
+        tx.query(`update public.conversations set expires_at = now() + interval '300 days' where id = $1`, [
+          made.conversation_id,
+        ]),
+      ),
+    ).rejects.toThrow('permission denied')
+  })
+
+  test('messages of an expired conversation are not readable, even directly', async () => {
+    const made = (await (await chat(localApp, bob, { message: 'ephemeral' })).json()) as {
+      conversation_id: string
+    }
+    await db.asService((tx) =>
+      tx.query(`update public.conversations set expires_at = now() - interval '1 second' where id = $1`, [
+        made.conversation_id,
+      ]),
+    )
+    const rows = await db.asUser({ sub: bob.id }, (tx) =>
+      tx.query('select id from public.conversation_messages where conversation_id = $1', [
+        made.conversation_id,
+      ]),
+    )
+    expect(rows).toEqual([])
+  })
+
+  test('a conversation deleted while its answer is produced → 404, and nothing is stored', async () => {
+    const made = (await (await chat(fakeApp, alice, { message: 'start' })).json()) as {
+      conversation_id: string
+    }
+    openai.hangMs = 300
+    const pending = chat(fakeApp, alice, { message: 'follow-up', conversation_id: made.conversation_id })
+    await Bun.sleep(100)
+    const deleted = await fakeApp.request(`/api/v1/ai/conversations/${made.conversation_id}`, {
+      method: 'DELETE',
+      headers: alice.headers,
+    })
+    expect(deleted.status).toBe(204)
+    const response = await pending
+    expect(response.status).toBe(404)
+    expect(((await response.json()) as ErrorBody).error.code).toBe('NOT_FOUND')
   })
 })

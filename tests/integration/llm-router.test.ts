@@ -103,6 +103,7 @@ describe('failover', () => {
     const error = await r.complete(request, never).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ProviderError)
     expect((error as ProviderError).kind).toBe('caller')
+    expect(openai.chatRequests).toEqual(['gpt-primary']) // not even the fallback model
     expect(anthropic.requests).toEqual([])
     expect(r.breakers().find((b) => b.name === 'openai')).toMatchObject({ state: 'closed', failures: 0 })
   })
@@ -299,4 +300,16 @@ test('a complete() attempt that runs past LLM_TIMEOUT_MS fails over', async () =
   )
   const answer = await r.complete(request, never)
   expect(answer).toMatchObject({ provider: 'anthropic', failedOverFrom: 'openai' })
+})
+
+test('callers who give up before the first token do not open the breaker', async () => {
+  openai.hangMs = 1_000
+  const r = router({ volume: 1 })
+  for (let i = 0; i < 3; i++) {
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 50)
+    await expect(r.stream(request, controller.signal)).rejects.toBeDefined()
+  }
+  expect(r.breakers().find((b) => b.name === 'openai')).toMatchObject({ state: 'closed', failures: 0 })
+  expect(anthropic.requests).toEqual([]) // and nothing failed over on their behalf
 })

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { stream, streamSSE } from 'hono/streaming'
 import { ApiError } from '@/lib/errors/api-error'
-import { upstreamError } from '@/lib/errors/handler'
+import { knownError } from '@/lib/errors/handler'
 import { currentUser, requireAuth } from '@/lib/http/auth'
 import type { AppEnv } from '@/lib/http/context'
 import { PageQuerySchema } from '@/lib/http/pagination'
@@ -393,7 +393,7 @@ async function streamAnswer(
       await write('done', { message_id: saved.id, usage, finish_reason: finishReason })
     } catch (error) {
       if (client.signal.aborted) return
-      const mapped = upstreamError(error) ?? new ApiError('INTERNAL')
+      const mapped = knownError(error) ?? new ApiError('INTERNAL')
       if (mapped.code === 'INTERNAL') c.get('services').logger.error({ err: error }, 'stream failed')
       await write('error', { code: mapped.code, message: mapped.message }).catch(() => {})
     } finally {
@@ -417,9 +417,9 @@ async function streamAnswer(
   return stream(c, (s) =>
     run(
       (type, data) => s.write(encode(type, data) as string).then(() => undefined),
-      async () => {
-        await s.write('\n')
-      },
+      // NDJSON has no comment syntax: a blank line would break strict parsers. No heartbeat;
+      // the idle timeout is already lifted for this request.
+      async () => {},
       (fn) => s.onAbort(fn),
     ),
   )

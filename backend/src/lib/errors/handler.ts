@@ -69,7 +69,18 @@ export function validationError(error: z.ZodError, target: string): ApiError {
   return new ApiError('VALIDATION_ERROR', { message: 'The request is not valid', details })
 }
 
-/** LLM failures as API errors; also used for the `error` event of a stream. */
+/** Any known error as the ApiError a client sees (for a stream's `error` event), or undefined. */
+export function knownError(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err
+  if (err instanceof DomainError) {
+    return new ApiError(DOMAIN_ERROR_CODES[err.kind], { message: err.message, details: err.details })
+  }
+  if (isDatabaseUnavailable(err))
+    return new ApiError('DATABASE_UNAVAILABLE', { headers: { 'Retry-After': '5' } })
+  return upstreamError(err)
+}
+
+/** LLM failures as API errors. */
 export function upstreamError(err: unknown): ApiError | undefined {
   if (err instanceof LlmUnavailableError) {
     return new ApiError('LLM_UNAVAILABLE', { headers: { 'Retry-After': String(err.retryAfterSeconds) } })

@@ -37,6 +37,13 @@ export interface RoutedStream extends Routed {
 
 class FirstTokenTimeout extends Error {}
 
+/** The caller went away: says nothing about the provider, so the breaker must not count it. */
+class CallerAborted extends Error {
+  constructor(readonly reason: unknown) {
+    super('the caller aborted')
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -67,7 +74,9 @@ export class LlmRouter {
             name: provider.name,
             // Our own deadlines abort the request; the breaker only counts the outcome.
             timeoutMs: false,
-            countsAsFailure: (error) => !(error instanceof ProviderError && error.kind === 'caller'),
+            countsAsFailure: (error) =>
+              !(error instanceof ProviderError && error.kind === 'caller') &&
+              !(error instanceof CallerAborted),
           },
           logger,
         ),
@@ -138,6 +147,8 @@ export class LlmRouter {
         throw caught
       } finally {
         release()
+        // Stopped early (the consumer broke off or threw): close the upstream stream now.
+        await value.iterator.return?.()
         tracer.record({
           context: trace,
           ...routed,
@@ -214,7 +225,7 @@ export class LlmRouter {
                     `${provider.name} sent nothing within the first-token timeout`,
                   )
                 }
-                if (signal.aborted) throw signal.reason ?? error
+                if (signal.aborted) throw new CallerAborted(signal.reason ?? error)
                 throw error
               }),
             )) as T
@@ -235,6 +246,7 @@ export class LlmRouter {
               })(),
             }
           } catch (error) {
+            if (error instanceof CallerAborted) throw error.reason
             if (signal.aborted) throw error
             if (error instanceof BreakerOpenError) {
               soonestReset = Math.min(soonestReset, error.retryAfterMs)

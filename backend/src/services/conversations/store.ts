@@ -1,4 +1,5 @@
 import type { Database, JwtClaims } from '@/lib/db/database'
+import { notFound } from '@/lib/errors/domain'
 import type { Keyset } from '@/lib/http/pagination'
 
 export interface ConversationRow {
@@ -68,9 +69,11 @@ export class ConversationStore {
   /**
    * Stores a question and its answer together (nothing is stored for a failed call), creating
    * the conversation if it is new and moving its expiry to `ttlDays` after this message.
+   * Written as the service (users hold no write privilege on chat history, so none can forge
+   * an assistant message); every statement filters by the owner itself.
    */
   async saveExchange(claims: JwtClaims, exchange: NewExchange): Promise<MessageRow> {
-    return this.db.asUser(claims, async (tx) => {
+    return this.db.asService(async (tx) => {
       if (exchange.create) {
         await tx.query(
           `insert into public.conversations (id, user_id, title, pillar_id, mode, expires_at)
@@ -90,7 +93,7 @@ export class ConversationStore {
             where id = $1 and user_id = $2 and expires_at > now() returning id`,
           [exchange.conversationId, claims.sub, exchange.ttlDays],
         )
-        if (touched.length === 0) throw new ConversationGoneError()
+        if (touched.length === 0) throw notFound('Conversation')
       }
       await tx.query(
         `insert into public.conversation_messages (conversation_id, user_id, role, content) values ($1, $2, 'user', $3)`,
@@ -163,13 +166,5 @@ export class ConversationStore {
       tx.query('delete from public.conversations where expires_at <= now() returning id'),
     )
     return rows.length
-  }
-}
-
-/** The conversation expired or was deleted while an answer was being produced. */
-export class ConversationGoneError extends Error {
-  constructor() {
-    super('conversation is gone')
-    this.name = 'ConversationGoneError'
   }
 }
