@@ -44,7 +44,19 @@ class CallerAborted extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** Waits, unless the caller gives up first. */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        reject(signal.reason)
+      },
+      { once: true },
+    )
+  })
 
 /**
  * Ordered failover over providers, each behind its own breaker. A short, top-to-bottom loop:
@@ -281,7 +293,7 @@ export class LlmRouter {
               error.retryAfterMs !== undefined &&
               error.retryAfterMs <= this.limits.retryAfterCapMs
             ) {
-              await sleep(error.retryAfterMs)
+              await sleep(error.retryAfterMs, signal)
               continue
             }
             break
