@@ -3,12 +3,10 @@ import { FakeOpenAI } from '@tests/fakes/openai'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
+import { fakeOpenAIRouter } from '@tests/helpers/llm'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { Database } from '@/lib/db/database'
 import type { ErrorBody } from '@/lib/errors/api-error'
-import { OpenAIProvider } from '@/lib/llm/providers/openai/provider'
-import { LlmRouter } from '@/lib/llm/router'
-import { createLogger } from '@/lib/log'
 
 const openai = new FakeOpenAI().start()
 let fakeApp: TestApp // OpenAI fake as the only provider
@@ -18,24 +16,8 @@ let alice: TestUser
 let bob: TestUser
 let admin: TestUser
 
-function fakeRouter() {
-  return new LlmRouter(
-    [
-      new OpenAIProvider({
-        apiKey: openai.apiKey,
-        baseURL: openai.baseURL,
-        models: ['gpt-test'],
-        timeoutMs: 5_000,
-      }),
-    ],
-    { errorThresholdPercent: 50, volumeThreshold: 100, resetTimeoutMs: 1_000 },
-    { timeoutMs: 5_000, firstTokenTimeoutMs: 2_000, retryAfterCapMs: 0 },
-    createLogger('silent'),
-  )
-}
-
 beforeAll(async () => {
-  fakeApp = await testApp(LOCAL_AUTH, { llm: fakeRouter() })
+  fakeApp = await testApp(LOCAL_AUTH, { llm: fakeOpenAIRouter(openai) })
   localApp = await testApp(LOCAL_AUTH)
   ;({ db } = await sharedDatabase())
   alice = await newUser()

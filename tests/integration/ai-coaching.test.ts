@@ -3,10 +3,8 @@ import { FakeOpenAI } from '@tests/fakes/openai'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
+import { fakeOpenAIRouter } from '@tests/helpers/llm'
 import type { ErrorBody } from '@/lib/errors/api-error'
-import { OpenAIProvider } from '@/lib/llm/providers/openai/provider'
-import { LlmRouter } from '@/lib/llm/router'
-import { createLogger } from '@/lib/log'
 
 const openai = new FakeOpenAI().start()
 let localApp: TestApp
@@ -32,19 +30,7 @@ const post = (app: TestApp, user: TestUser, path: string, body: unknown) =>
 beforeAll(async () => {
   localApp = await testApp(LOCAL_AUTH)
   fakeApp = await testApp(LOCAL_AUTH, {
-    llm: new LlmRouter(
-      [
-        new OpenAIProvider({
-          apiKey: openai.apiKey,
-          baseURL: openai.baseURL,
-          models: ['gpt-test'],
-          timeoutMs: 5_000,
-        }),
-      ],
-      { errorThresholdPercent: 50, volumeThreshold: 100, resetTimeoutMs: 1_000 },
-      { timeoutMs: 5_000, firstTokenTimeoutMs: 2_000, retryAfterCapMs: 0 },
-      createLogger('silent'),
-    ),
+    llm: fakeOpenAIRouter(openai),
   })
   alice = await newUser()
   bob = await newUser()

@@ -3,9 +3,7 @@ import { FakeOpenAI } from '@tests/fakes/openai'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
-import { OpenAIProvider } from '@/lib/llm/providers/openai/provider'
-import { LlmRouter } from '@/lib/llm/router'
-import { createLogger } from '@/lib/log'
+import { fakeOpenAIRouter } from '@tests/helpers/llm'
 
 const openai = new FakeOpenAI().start()
 let localApp: TestApp
@@ -26,19 +24,7 @@ const post = (app: TestApp, path: string, body: unknown) =>
 beforeAll(async () => {
   localApp = await testApp(LOCAL_AUTH)
   fakeApp = await testApp(LOCAL_AUTH, {
-    llm: new LlmRouter(
-      [
-        new OpenAIProvider({
-          apiKey: openai.apiKey,
-          baseURL: openai.baseURL,
-          models: ['gpt-test'],
-          timeoutMs: 5_000,
-        }),
-      ],
-      { errorThresholdPercent: 50, volumeThreshold: 100, resetTimeoutMs: 1_000 },
-      { timeoutMs: 5_000, firstTokenTimeoutMs: 2_000, retryAfterCapMs: 0 },
-      createLogger('silent'),
-    ),
+    llm: fakeOpenAIRouter(openai),
   })
   user = await newUser()
 }, DB_SETUP_TIMEOUT_MS)

@@ -4,8 +4,8 @@ import { FakeOpenAI } from '@tests/fakes/openai'
 import { testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
-import { OpenAIProvider } from '@/lib/llm/providers/openai/provider'
-import { LlmRouter } from '@/lib/llm/router'
+import { fakeOpenAIRouter } from '@tests/helpers/llm'
+import type { LlmRouter } from '@/lib/llm/router'
 import { LangSmithTracer } from '@/lib/llm/tracing'
 import { createLogger, hashUserId } from '@/lib/log'
 
@@ -22,20 +22,13 @@ afterAll(async () => {
 })
 
 function routerTracingTo(apiUrl: string) {
-  return new LlmRouter(
-    [
-      new OpenAIProvider({
-        apiKey: openai.apiKey,
-        baseURL: openai.baseURL,
-        models: ['gpt-primary', 'gpt-fallback'],
-        timeoutMs: 5_000,
-      }),
-    ],
-    { errorThresholdPercent: 50, volumeThreshold: 100, resetTimeoutMs: 1_000 },
-    { timeoutMs: 5_000, firstTokenTimeoutMs: 2_000, retryAfterCapMs: 0 },
-    createLogger('silent'),
-    new LangSmithTracer({ apiUrl, apiKey: 'ls-test-key', project: 'pilar-tests' }, createLogger('silent')),
-  )
+  return fakeOpenAIRouter(openai, {
+    models: ['gpt-primary', 'gpt-fallback'],
+    tracer: new LangSmithTracer(
+      { apiUrl, apiKey: 'ls-test-key', project: 'pilar-tests' },
+      createLogger('silent'),
+    ),
+  })
 }
 
 const chat = async (router: LlmRouter) => {

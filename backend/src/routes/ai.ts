@@ -6,11 +6,11 @@ import { knownError } from '@/lib/errors/handler'
 import { currentUser, requireAuth } from '@/lib/http/auth'
 import type { AppEnv } from '@/lib/http/context'
 import { PageQuerySchema } from '@/lib/http/pagination'
+import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/lib/http/pilar-schemas'
 import { createRouter } from '@/lib/http/router'
 import { errorResponses } from '@/lib/http/schemas'
 import type { StreamChunk, Usage } from '@/lib/llm/types'
 import { DIFFICULTIES } from '@/services/ai/quiz'
-import { MODES, PILLAR_IDS, PILLARS } from '@/services/pilar/framework'
 
 /** A comment line every so often keeps proxies and Bun from closing a quiet stream. */
 export const HEARTBEAT_MS = 15_000
@@ -29,15 +29,12 @@ const ChatBody = z
   .object({
     message: z.string().trim().min(1).max(8_000),
     conversation_id: z.uuid().optional(),
-    pillar_id: z.enum(PILLAR_IDS).optional(),
-    mode: z.enum(MODES).optional(),
+    pillar_id: PillarIdSchema.optional(),
+    mode: ModeSchema.optional(),
     stream: z.boolean().optional(),
   })
   .strict()
-  .refine((b) => !b.pillar_id || !b.mode || PILLARS[b.pillar_id].mode === b.mode, {
-    message: 'pillar_id is not a pillar of this mode',
-    path: ['pillar_id'],
-  })
+  .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH)
 
 const chat = createRoute({
   ...common,
@@ -197,15 +194,12 @@ const guidance = createRoute({
         'application/json': {
           schema: z
             .object({
-              pillar_id: z.enum(PILLAR_IDS),
-              mode: z.enum(MODES),
+              pillar_id: PillarIdSchema,
+              mode: ModeSchema,
               context: z.string().trim().min(1).max(4_000).optional(),
             })
             .strict()
-            .refine((b) => PILLARS[b.pillar_id].mode === b.mode, {
-              message: 'pillar_id is not a pillar of this mode',
-              path: ['pillar_id'],
-            }),
+            .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH),
         },
       },
     },
@@ -246,16 +240,13 @@ const quiz = createRoute({
         'application/json': {
           schema: z
             .object({
-              pillar_id: z.enum(PILLAR_IDS),
-              mode: z.enum(MODES),
+              pillar_id: PillarIdSchema,
+              mode: ModeSchema,
               count: z.number().int().min(1).max(20).default(5),
               difficulty: z.enum(DIFFICULTIES).optional(),
             })
             .strict()
-            .refine((b) => PILLARS[b.pillar_id].mode === b.mode, {
-              message: 'pillar_id is not a pillar of this mode',
-              path: ['pillar_id'],
-            }),
+            .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH),
         },
       },
     },
@@ -318,13 +309,13 @@ const analyze = createRoute({
           schema: z.object({
             alignment: z.array(
               z.object({
-                pillar_id: z.enum(PILLAR_IDS),
-                mode: z.enum(MODES),
+                pillar_id: PillarIdSchema,
+                mode: ModeSchema,
                 score: z.number().min(0).max(1),
                 rationale: z.string(),
               }),
             ),
-            primary_pillar: z.enum(PILLAR_IDS),
+            primary_pillar: PillarIdSchema,
           }),
         },
       },

@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { currentUser, requireAuth } from '@/lib/http/auth'
 import { PageQuerySchema } from '@/lib/http/pagination'
+import { ModeSchema, PillarIdSchema } from '@/lib/http/pilar-schemas'
 import { createRouter } from '@/lib/http/router'
 import { errorResponses } from '@/lib/http/schemas'
-import { MODES, PILLAR_IDS } from '@/services/pilar/framework'
 
-const PillarId = z.enum(PILLAR_IDS).openapi({ example: 'divsexp' })
-const Mode = z.enum(MODES).openapi({ example: 'egalitarian' })
+const PillarId = PillarIdSchema
+const Mode = ModeSchema
 const Id = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) })
 
 const ResultsSchema = z

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { optionalAuth, requireAdmin } from '@/lib/http/auth'
+import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/lib/http/pilar-schemas'
 import { createRouter } from '@/lib/http/router'
 import { errorResponses } from '@/lib/http/schemas'
-import { MODES, PILLAR_IDS, PILLARS } from '@/services/pilar/framework'
 
-const PillarId = z.enum(PILLAR_IDS)
-const Mode = z.enum(MODES)
+const PillarId = PillarIdSchema
+const Mode = ModeSchema
 
 // Tabs and newlines become spaces; every other control character is dropped.
 const cleanText = (value: string) =>
@@ -14,15 +14,6 @@ const cleanText = (value: string) =>
     // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
     .trim()
-
-/** A pillar, when both are given, must belong to the mode. */
-function pillarMatchesMode(value: {
-  pillar_id?: (typeof PILLAR_IDS)[number]
-  mode?: (typeof MODES)[number]
-}) {
-  return !value.pillar_id || !value.mode || PILLARS[value.pillar_id].mode === value.mode
-}
-const mismatch = { message: 'pillar_id is not a pillar of this mode', path: ['pillar_id'] }
 
 const QuerySchema = z
   .object({
@@ -40,7 +31,7 @@ const QuerySchema = z
     }),
   })
   .strict()
-  .refine(pillarMatchesMode, mismatch)
+  .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH)
 
 const ResultSchema = z.object({
   id: z.uuid(),
@@ -107,7 +98,7 @@ const connections = createRoute({
   request: {
     query: z
       .object({ mode: Mode.optional(), pillar_id: PillarId.optional() })
-      .refine(pillarMatchesMode, mismatch),
+      .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH),
   },
   responses: {
     200: {
@@ -152,7 +143,7 @@ const IngestSchema = z
                 mode: Mode.optional(),
               })
               .strict()
-              .refine(pillarMatchesMode, mismatch)
+              .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH)
               .default({}),
           })
           .strict(),
