@@ -123,6 +123,8 @@ const schema = z
         .default('info'),
     ),
     CONVERSATION_TTL_DAYS: int(7, 1, 365),
+    /** How often a quiet SSE stream gets a `: ping` comment. */
+    STREAM_HEARTBEAT_MS: int(15_000, 10, 120_000),
   })
   .transform((env) => {
     // Defaults that depend on other variables: a key alone is enough to choose a provider.

@@ -26,6 +26,8 @@ export class FakeOpenAI {
   replyText = 'Hello from the fake OpenAI model.'
   /** Chat: accept the request but send nothing (headers included) for this long. */
   hangMs = 0
+  /** Chat streams: pause between deltas. */
+  wordDelayMs = 2
   /** Chat streams: close the connection after this many deltas. */
   dropAfterDeltas: number | null = null
   /** Chat requests received (model names), and how many were aborted by the client. */
@@ -66,6 +68,7 @@ export class FakeOpenAI {
     this.abortedChats = 0
     this.chatMessages = []
     this.failModel = null
+    this.wordDelayMs = 2
   }
 
   async #handle(request: Request): Promise<Response> {
@@ -132,6 +135,7 @@ export class FakeOpenAI {
       })
     }
     const dropAfter = this.dropAfterDeltas
+    const wordDelay = this.wordDelayMs
     const encoder = new TextEncoder()
     const chunk = (data: unknown) => encoder.encode(`data: ${JSON.stringify(data)}\n\n`)
     const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 0, model: body.model }
@@ -148,7 +152,7 @@ export class FakeOpenAI {
           controller.enqueue(
             chunk({ ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] }),
           )
-          await Bun.sleep(2)
+          await Bun.sleep(wordDelay)
         }
         controller.enqueue(chunk({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }))
         controller.enqueue(

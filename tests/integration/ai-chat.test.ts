@@ -350,3 +350,14 @@ describe('chat history in SQL', () => {
     expect(((await response.json()) as ErrorBody).error.code).toBe('NOT_FOUND')
   })
 })
+
+test('a quiet SSE stream gets `: ping` comment heartbeats', async () => {
+  const app = await testApp({ ...LOCAL_AUTH, STREAM_HEARTBEAT_MS: '30' }, { llm: fakeOpenAIRouter(openai) })
+  openai.replyText = 'slow answer with a few words'
+  openai.wordDelayMs = 60 // quieter than the heartbeat interval between words
+  const response = await chat(app, alice, { message: 'take your time', stream: true })
+  const raw = await response.text()
+  expect(raw).toContain(': ping')
+  expect(raw.indexOf(': ping')).toBeGreaterThan(raw.indexOf('event: meta'))
+  expect(raw.trimEnd()).toMatch(/event: done\ndata: .*$/)
+})

@@ -12,9 +12,6 @@ import { errorResponses } from '@/lib/http/schemas'
 import type { StreamChunk, Usage } from '@/lib/llm/types'
 import { DIFFICULTIES } from '@/services/ai/quiz'
 
-/** A comment line every so often keeps proxies and Bun from closing a quiet stream. */
-export const HEARTBEAT_MS = 15_000
-
 const common = { tags: ['AI'], security: [{ bearer: [] }], middleware: [requireAuth()] }
 const Id = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) })
 const UsageSchema = z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() })
@@ -361,7 +358,11 @@ async function streamAnswer(
     onAbort: (fn: () => void) => void,
   ) => {
     onAbort(() => client.abort())
-    const timer = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_MS)
+    // A comment line every so often keeps proxies from closing a quiet stream.
+    const timer = setInterval(
+      () => void heartbeat().catch(() => {}),
+      c.get('services').config.STREAM_HEARTBEAT_MS,
+    )
     let text = ''
     let usage: Usage = { input_tokens: 0, output_tokens: 0 }
     let finishReason = 'stop'
