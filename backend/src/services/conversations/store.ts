@@ -95,14 +95,17 @@ export class ConversationStore {
         )
         if (touched.length === 0) throw notFound('Conversation')
       }
-      await tx.query(
-        `insert into public.conversation_messages (conversation_id, user_id, role, content) values ($1, $2, 'user', $3)`,
+      const [question] = await tx.query<{ created_at: string }>(
+        `insert into public.conversation_messages (conversation_id, user_id, role, content)
+         values ($1, $2, 'user', $3) returning created_at::text`,
         [exchange.conversationId, claims.sub, exchange.userText],
       )
+      // The answer must sort after its question even when both land in the same microsecond.
       const [answer] = await tx.query<MessageRow>(
         `insert into public.conversation_messages
-           (conversation_id, user_id, role, content, provider, model, input_tokens, output_tokens)
-         values ($1, $2, 'assistant', $3, $4, $5, $6, $7)
+           (conversation_id, user_id, role, content, provider, model, input_tokens, output_tokens, created_at)
+         values ($1, $2, 'assistant', $3, $4, $5, $6, $7,
+                 greatest(clock_timestamp(), $8::timestamptz + interval '1 microsecond'))
          returning ${MESSAGE}`,
         [
           exchange.conversationId,
@@ -112,6 +115,7 @@ export class ConversationStore {
           exchange.model,
           exchange.usage.input_tokens,
           exchange.usage.output_tokens,
+          question?.created_at,
         ],
       )
       if (!answer) throw new Error('insert returned no row')
