@@ -12,7 +12,7 @@ const EXPOSE = ['X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateL
 /**
  * CORS for the SPA. Preflights (OPTIONS) are answered by Hono's cors middleware. For actual
  * requests the two headers are added *after* the handler: Hono's middleware writes them onto a
- * placeholder response before the handler runs, which Hono then has to merge into the real one —
+ * stand-in response before the handler runs, which Hono then has to merge into the real one —
  * measured at about a third of a cached `/auth/me` request's cost.
  */
 export function cors({ origins }: CorsOptions): MiddlewareHandler<AppEnv> {
