@@ -27,7 +27,7 @@ export function newApp(services: Services) {
 
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: 200 }))
   app.use(provideServices(services))
-  app.use(accessLog(services.logger))
+  app.use(accessLog(services.logger, services.metrics))
   app.use(secureHeaders())
   app.use('/api/*', cors({ origins: config.CORS_ORIGINS }))
   // Body checks are registered for the methods that carry bodies only, so the router never

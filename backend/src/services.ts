@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { Config } from '@/config'
 import { createVerifier } from '@/lib/auth/create-verifier'
 import type { TokenVerifier } from '@/lib/auth/types'
+import type { BreakerStats } from '@/lib/breaker'
 import { ownsAuthUsers } from '@/lib/db/bootstrap'
 import type { Database } from '@/lib/db/database'
 import { type MigrationFile, migrate, readMigrations } from '@/lib/db/migrations'
@@ -10,6 +11,7 @@ import { Lifecycle } from '@/lib/lifecycle'
 import { createLlmRouter } from '@/lib/llm/create-router'
 import type { LlmRouter } from '@/lib/llm/router'
 import type { Logger } from '@/lib/log'
+import { Metrics } from '@/lib/metrics/metrics'
 import { createEmbedder } from '@/lib/rag/create-embedder'
 import type { Embedder } from '@/lib/rag/embedder'
 import { AnalyzeService } from '@/services/ai/analyze'
@@ -44,6 +46,7 @@ export interface Services {
   knowledge: KnowledgeService
   /** LLM providers behind breakers with failover (the AI routes are not built yet). */
   llm: LlmRouter
+  metrics: Metrics
   conversations: ConversationService
   chat: ChatService
   coaching: CoachingService
@@ -98,7 +101,17 @@ export async function buildServices(
     logger,
   )
   if (!overrides.skipKnowledgeInit) await knowledge.init()
-  const llm = overrides.llm ?? createLlmRouter(config, logger)
+  // Read at scrape time, so the sources can be built after the registry.
+  const metrics: Metrics = new Metrics({
+    authCache: () => auth.stats(),
+    breakers: () => breakerStats(),
+  })
+  const llm: LlmRouter = overrides.llm ?? createLlmRouter(config, logger, metrics.llmRecorder())
+  const breakerStats = (): BreakerStats[] => [
+    ...(auth.verifier.breakerStats ? [auth.verifier.breakerStats()] : []),
+    ...(knowledge.embedder.breakerStats ? [knowledge.embedder.breakerStats()] : []),
+    ...llm.breakers(),
+  ]
   const conversationStore = new ConversationStore(db)
   const conversations = new ConversationService(conversationStore, logger)
   const chat = new ChatService(conversationStore, knowledge, llm, {
@@ -121,6 +134,7 @@ export async function buildServices(
     assessments,
     knowledge,
     llm,
+    metrics,
     conversations,
     chat,
     coaching,

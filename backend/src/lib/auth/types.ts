@@ -1,3 +1,4 @@
+import type { BreakerStats } from '@/lib/breaker'
 import type { JwtClaims } from '@/lib/db/database'
 
 export type Role = 'admin' | 'user'
@@ -40,6 +41,8 @@ export interface TokenVerifier {
   revoke(token: string, identity: Pick<AuthUser, 'id' | 'sessionId' | 'claims'>): Promise<void>
   /** Breaker state of the upstream, where there is one. */
   health(): { upstream: 'none' | 'closed' | 'open' | 'half_open' }
+  /** Breaker counters, where there is a breaker. */
+  breakerStats?(): BreakerStats
 }
 
 /** The auth server could not be asked; the request gets 503 AUTH_UNAVAILABLE, never 401. */

@@ -2,23 +2,27 @@ import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '@/lib/http/context'
 import { endpointPattern } from '@/lib/http/route'
 import type { Logger } from '@/lib/log'
+import type { Metrics } from '@/lib/metrics/metrics'
 
 /**
- * One structured line per request: time, level, request_id, method, route pattern, status,
+ * Records each request in the metrics and writes one structured line per request: time, level, request_id, method, route pattern, status,
  * duration_ms and, once auth has run, a hash of the user id. Never headers, never a token.
  */
-export function accessLog(logger: Logger): MiddlewareHandler<AppEnv> {
+export function accessLog(logger: Logger, metrics?: Metrics): MiddlewareHandler<AppEnv> {
   return async function accessLog(c, next) {
     const started = performance.now()
     await next()
     const status = c.res.status
+    const elapsed = performance.now() - started
+    // The pattern, not the raw path, so lines group by endpoint and ids stay out of logs.
+    const route = endpointPattern(c) ?? 'unmatched'
+    metrics?.observeHttp(route, c.req.method, status, elapsed / 1000)
     const line = {
       request_id: c.get('requestId'),
       method: c.req.method,
-      // The pattern, not the raw path, so lines group by endpoint and ids stay out of logs.
-      route: endpointPattern(c) ?? 'unmatched',
+      route,
       status,
-      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      duration_ms: Math.round(elapsed * 100) / 100,
       user: c.get('user')?.idHash,
     }
     if (status >= 500) logger.error(line, 'request')

@@ -3,7 +3,7 @@ import { AnthropicProvider } from '@/lib/llm/providers/anthropic/provider'
 import { LocalProvider } from '@/lib/llm/providers/local/provider'
 import { OpenAIProvider } from '@/lib/llm/providers/openai/provider'
 import { LlmRouter } from '@/lib/llm/router'
-import { LangSmithTracer, NoTracer } from '@/lib/llm/tracing'
+import { CompositeTracer, LangSmithTracer, type LlmTracer, NoTracer } from '@/lib/llm/tracing'
 import type { LlmProvider, ProviderName } from '@/lib/llm/types'
 import type { Logger } from '@/lib/log'
 
@@ -34,7 +34,17 @@ function provider(name: ProviderName, config: Config): LlmProvider {
 }
 
 /** The failover router over LLM_PROVIDER then LLM_FALLBACK_PROVIDERS, one breaker each. */
-export function createLlmRouter(config: Config, logger: Logger): LlmRouter {
+export function createLlmRouter(config: Config, logger: Logger, extraTracer?: LlmTracer): LlmRouter {
+  const langsmith = config.LANGSMITH_TRACING
+    ? new LangSmithTracer(
+        {
+          apiUrl: config.LANGSMITH_ENDPOINT,
+          apiKey: config.LANGSMITH_API_KEY,
+          project: config.LANGSMITH_PROJECT,
+        },
+        logger,
+      )
+    : new NoTracer()
   return new LlmRouter(
     config.llmChain.map((name) => provider(name, config)),
     {
@@ -48,15 +58,6 @@ export function createLlmRouter(config: Config, logger: Logger): LlmRouter {
       retryAfterCapMs: RETRY_AFTER_CAP_MS,
     },
     logger,
-    config.LANGSMITH_TRACING
-      ? new LangSmithTracer(
-          {
-            apiUrl: config.LANGSMITH_ENDPOINT,
-            apiKey: config.LANGSMITH_API_KEY,
-            project: config.LANGSMITH_PROJECT,
-          },
-          logger,
-        )
-      : new NoTracer(),
+    extraTracer ? new CompositeTracer([langsmith, extraTracer]) : langsmith,
   )
 }

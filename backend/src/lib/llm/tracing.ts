@@ -99,3 +99,16 @@ export class LangSmithTracer implements LlmTracer {
     clearTimeout(timer)
   }
 }
+
+/** Sends every run to each tracer (LangSmith, metrics). */
+export class CompositeTracer implements LlmTracer {
+  constructor(private readonly tracers: LlmTracer[]) {}
+
+  record(run: LlmRunRecord): void {
+    for (const tracer of this.tracers) tracer.record(run)
+  }
+
+  async flush(timeoutMs: number): Promise<void> {
+    await Promise.all(this.tracers.map((t) => t.flush(timeoutMs)))
+  }
+}

@@ -1,3 +1,5 @@
+import type { BreakerStats } from '@/lib/breaker'
+
 /** Every embedding in the knowledge base has this many dimensions (OpenAI text-embedding-3-small). */
 export const EMBEDDING_DIMENSIONS = 1536
 
@@ -15,6 +17,8 @@ export interface Embedder {
   embed(texts: string[]): Promise<number[][]>
   /** Breaker state of the upstream, where there is one. */
   health(): { breaker?: 'closed' | 'open' | 'half_open' }
+  /** Breaker counters, where there is a breaker. */
+  breakerStats?(): BreakerStats
 }
 
 /** The embedder could not produce vectors; search degrades to lexical, ingest stores none. */

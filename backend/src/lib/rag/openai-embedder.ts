@@ -70,6 +70,10 @@ export class OpenAIEmbedder implements Embedder {
     return { breaker: this.#breaker.state() }
   }
 
+  breakerStats() {
+    return this.#breaker.stats()
+  }
+
   async #request(batch: string[]): Promise<number[][]> {
     const response = await this.#client.embeddings.create({
       model: this.model,

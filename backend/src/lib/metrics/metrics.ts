@@ -1,0 +1,161 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { BreakerStats } from '@/lib/breaker'
+import type { LlmRunRecord, LlmTracer } from '@/lib/llm/tracing'
+
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+const BREAKER_STATE = { closed: 0, half_open: 1, open: 2 } as const
+
+export interface MetricSources {
+  authCache: () => { hits: number; misses: number; size: number; evictions: number; negative_hits: number }
+  breakers: () => BreakerStats[]
+}
+
+/**
+ * The process's Prometheus metrics (prom-client). HTTP and LLM measurements are recorded as
+ * they happen; cache and breaker figures are read from their owners at scrape time.
+ * `/api/v1/admin/stats` derives its percentiles from the same histograms.
+ */
+export class Metrics {
+  readonly registry = new Registry()
+  readonly #httpRequests: Counter<'route' | 'method' | 'status'>
+  readonly #httpDuration: Histogram<'route' | 'method' | 'status'>
+  readonly #llmTokens: Counter<'provider' | 'model' | 'direction'>
+  readonly #llmDuration: Histogram<'provider' | 'model' | 'outcome'>
+
+  constructor(private readonly sources: MetricSources) {
+    const registers = [this.registry]
+    this.#httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by route pattern, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    })
+    this.#httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route pattern, method and status',
+      labelNames: ['route', 'method', 'status'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    })
+    this.#llmTokens = new Counter({
+      name: 'llm_tokens_total',
+      help: 'LLM tokens by provider, model and direction (input|output)',
+      labelNames: ['provider', 'model', 'direction'],
+      registers,
+    })
+    this.#llmDuration = new Histogram({
+      name: 'llm_request_duration_seconds',
+      help: 'LLM call latency by provider, model and outcome (ok|error)',
+      labelNames: ['provider', 'model', 'outcome'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    })
+    new Gauge({
+      name: 'auth_cache_entries',
+      help: 'Tokens in the auth cache',
+      registers,
+      collect() {
+        this.set(sources.authCache().size)
+      },
+    })
+    new Gauge({
+      name: 'auth_cache_lookups',
+      help: 'Auth cache lookups since start, by result (hit|miss|negative_hit|eviction)',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        const s = sources.authCache()
+        this.set({ result: 'hit' }, s.hits)
+        this.set({ result: 'miss' }, s.misses)
+        this.set({ result: 'negative_hit' }, s.negative_hits)
+        this.set({ result: 'eviction' }, s.evictions)
+      },
+    })
+    new Gauge({
+      name: 'circuit_breaker_state',
+      help: 'Circuit breaker state per upstream: 0 closed, 1 half-open, 2 open',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        for (const b of sources.breakers()) this.set({ name: b.name }, BREAKER_STATE[b.state])
+      },
+    })
+  }
+
+  /** Every breaker's state and counters. */
+  breakerStats(): BreakerStats[] {
+    return this.sources.breakers()
+  }
+
+  observeHttp(route: string, method: string, status: number, seconds: number): void {
+    const labels = { route, method, status: String(status) }
+    this.#httpRequests.inc(labels)
+    this.#httpDuration.observe(labels, seconds)
+  }
+
+  /** A tracer that turns every LLM run into token counts and a latency observation. */
+  llmRecorder(): LlmTracer {
+    return {
+      record: (run: LlmRunRecord) => {
+        const labels = { provider: run.provider, model: run.model }
+        this.#llmDuration.observe(
+          { ...labels, outcome: run.error ? 'error' : 'ok' },
+          (run.endedAt - run.startedAt) / 1000,
+        )
+        if (run.usage) {
+          this.#llmTokens.inc({ ...labels, direction: 'input' }, run.usage.input_tokens)
+          this.#llmTokens.inc({ ...labels, direction: 'output' }, run.usage.output_tokens)
+        }
+      },
+      flush: async () => {},
+    }
+  }
+
+  /** Per-route count, errors (5xx) and p50/p95/p99, estimated from the duration histogram. */
+  async httpRoutes() {
+    const metric = (await this.registry.getSingleMetric('http_request_duration_seconds')?.get()) as
+      | { values: { value: number; labels: Record<string, string | number>; metricName?: string }[] }
+      | undefined
+    const routes = new Map<string, { buckets: Map<number, number>; count: number; errors: number }>()
+    for (const v of metric?.values ?? []) {
+      const route = String(v.labels.route)
+      const entry = routes.get(route) ?? { buckets: new Map(), count: 0, errors: 0 }
+      routes.set(route, entry)
+      if (v.metricName?.endsWith('_bucket')) {
+        const le = v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le)
+        entry.buckets.set(le, (entry.buckets.get(le) ?? 0) + v.value)
+      } else if (v.metricName?.endsWith('_count')) {
+        entry.count += v.value
+        if (String(v.labels.status).startsWith('5')) entry.errors += v.value
+      }
+    }
+    return [...routes].map(([route, e]) => ({
+      route,
+      count: e.count,
+      errors: e.errors,
+      p50_ms: quantile(e.buckets, e.count, 0.5),
+      p95_ms: quantile(e.buckets, e.count, 0.95),
+      p99_ms: quantile(e.buckets, e.count, 0.99),
+    }))
+  }
+}
+
+/** The q-quantile in ms from cumulative buckets, interpolated linearly within its bucket. */
+function quantile(buckets: Map<number, number>, count: number, q: number): number {
+  if (count === 0) return 0
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0])
+  const rank = q * count
+  let previousBound = 0
+  let previousCount = 0
+  for (const [bound, cumulative] of sorted) {
+    if (cumulative >= rank) {
+      const upper = Number.isFinite(bound) ? bound : previousBound
+      const inBucket = cumulative - previousCount
+      const fraction = inBucket === 0 ? 1 : (rank - previousCount) / inBucket
+      return Math.round((previousBound + (upper - previousBound) * fraction) * 1_000 * 100) / 100
+    }
+    previousBound = bound
+    previousCount = cumulative
+  }
+  return Math.round(previousBound * 1_000 * 100) / 100
+}

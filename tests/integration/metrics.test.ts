@@ -1,0 +1,116 @@
+import { beforeAll, describe, expect, test } from 'bun:test'
+import { type TestApp, testApp } from '@tests/helpers/app'
+import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
+import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
+
+const METRICS_TOKEN = 'scrape-token-for-tests-0001'
+let t: TestApp
+let admin: TestUser
+let user: TestUser
+
+beforeAll(async () => {
+  t = await testApp({ ...LOCAL_AUTH, METRICS_TOKEN })
+  admin = await newUser({ admin: true })
+  user = await newUser()
+}, DB_SETUP_TIMEOUT_MS)
+
+const scrape = async () => {
+  const response = await t.request('/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+  expect(response.status).toBe(200)
+  return response.text()
+}
+
+/** A sample's value, or 0 when the series does not exist yet. */
+function sample(text: string, name: string, labels: Record<string, string>): number {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue
+    const inside = line.slice(name.length + 1, line.indexOf('}'))
+    const parts = inside.split(',')
+    if (wanted.every((w) => parts.includes(w))) return Number(line.slice(line.indexOf('}') + 2))
+  }
+  return 0
+}
+
+// One sample line of the Prometheus text format: name, optional labels, a number.
+const SAMPLE =
+  /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/
+
+describe('/metrics', () => {
+  test('needs METRICS_TOKEN or an admin: anonymous 401, user 403', async () => {
+    expect((await t.request('/metrics')).status).toBe(401)
+    expect((await t.request('/metrics', { headers: user.headers })).status).toBe(403)
+    expect((await t.request('/metrics', { headers: admin.headers })).status).toBe(200)
+  })
+
+  test('is Prometheus text: every line a comment or a well-formed sample', async () => {
+    const response = await t.request('/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    expect(response.headers.get('content-type')).toStartWith('text/plain')
+    const lines = (await response.text()).split('\n').filter((l) => l.trim() !== '')
+    expect(lines.length).toBeGreaterThan(10)
+    for (const line of lines) {
+      if (line.startsWith('#')) expect(line).toMatch(/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/)
+      else expect(line).toMatch(SAMPLE)
+    }
+  })
+
+  test('moves when requests are made: HTTP counts, auth cache, LLM tokens and latency', async () => {
+    const before = await scrape()
+    for (let i = 0; i < 3; i++) await t.request('/health')
+    await t.request('/api/v1/auth/me', { headers: user.headers })
+    await t.request('/api/v1/auth/me', { headers: user.headers })
+    await t.request('/api/v1/ai/chat', {
+      method: 'POST',
+      headers: { ...user.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'metrics please' }),
+    })
+    const after = await scrape()
+    const health = { route: '/health', method: 'GET', status: '200' }
+    expect(sample(after, 'http_requests_total', health) - sample(before, 'http_requests_total', health)).toBe(
+      3,
+    )
+    expect(sample(after, 'http_request_duration_seconds_count', health)).toBeGreaterThanOrEqual(3)
+    expect(sample(after, 'auth_cache_lookups', { result: 'hit' })).toBeGreaterThan(
+      sample(before, 'auth_cache_lookups', { result: 'hit' }),
+    )
+    const local = { provider: 'local', model: 'local-extractive-v1' }
+    expect(sample(after, 'llm_tokens_total', { ...local, direction: 'output' })).toBeGreaterThan(0)
+    expect(
+      sample(after, 'llm_request_duration_seconds_count', { ...local, outcome: 'ok' }),
+    ).toBeGreaterThanOrEqual(1)
+    expect(sample(after, 'circuit_breaker_state', { name: 'local' })).toBe(0)
+  })
+})
+
+describe('/api/v1/admin/stats', () => {
+  test('admin only; per-route counts and percentiles from the same measurements, cache and breakers', async () => {
+    expect((await t.request('/api/v1/admin/stats', { headers: user.headers })).status).toBe(403)
+    for (let i = 0; i < 4; i++) await t.request('/ready')
+    const response = await t.request('/api/v1/admin/stats', { headers: admin.headers })
+    expect(response.status).toBe(200)
+    const body = (await response.json()) as {
+      http: {
+        routes: {
+          route: string
+          count: number
+          errors: number
+          p50_ms: number
+          p95_ms: number
+          p99_ms: number
+        }[]
+      }
+      auth_cache: Record<string, number>
+      breakers: { name: string; state: string }[]
+      rate_limits: { rejected: number }
+    }
+    const ready = body.http.routes.find((r) => r.route === '/ready')
+    expect(ready?.count).toBeGreaterThanOrEqual(4)
+    expect(ready?.errors).toBe(0)
+    expect(ready?.p50_ms).toBeGreaterThan(0)
+    expect(ready?.p95_ms).toBeGreaterThanOrEqual(ready?.p50_ms ?? 0)
+    expect(ready?.p99_ms).toBeGreaterThanOrEqual(ready?.p95_ms ?? 0)
+    expect(body.auth_cache.max_entries).toBe(10_000)
+    expect(body.breakers.map((b) => `${b.name}:${b.state}`)).toContain('local:closed')
+    expect(body.rate_limits).toEqual({ rejected: 0 })
+  })
+})
