@@ -177,6 +177,7 @@ grant select on public.pillars, public.forces, public.force_connections,
 grant all on public.pillars, public.forces, public.force_connections,
   public.knowledge_documents, public.knowledge_chunks to service_role;
 
+-- Open reads on purpose: the framework and the knowledge base are public reference content.
 create policy pillars_read on public.pillars for select to anon, authenticated using (true);
 create policy forces_read on public.forces for select to anon, authenticated using (true);
 create policy force_connections_read on public.force_connections for select to anon, authenticated using (true);

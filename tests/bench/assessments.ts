@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { freePort } from '@tests/helpers/ports'
+import { spawnBenchServer } from '@tests/helpers/bench-server'
 import { loadConfig } from '@/config'
 import { signLocalToken } from '@/lib/auth/local-tokens'
 import { migrate, readMigrations } from '@/lib/db/migrations'
@@ -51,30 +51,9 @@ try {
   })
   await setup.close()
 
-  const port = freePort()
-  const server = Bun.spawn(['bun', 'backend/src/index.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOCAL_JWT_SECRET: SECRET,
-    },
-    stdout: 'ignore',
-    stderr: 'inherit',
-  })
-  const base = `http://127.0.0.1:${port}/api/v1/assessments`
+  const server = await spawnBenchServer({ DATA_DIR: dataDir, LOCAL_JWT_SECRET: SECRET })
+  const base = `${server.base}/api/v1/assessments`
   try {
-    for (;;) {
-      if (
-        await fetch(`http://127.0.0.1:${port}/health`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break
-      await Bun.sleep(50)
-    }
     const token = await signLocalToken(SECRET, { email: 'bench@example.test', ttlSeconds: 3_600 })
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
 
@@ -150,8 +129,7 @@ try {
       }
     }
   } finally {
-    server.kill('SIGTERM')
-    await server.exited
+    await server.stop()
   }
 } finally {
   rmSync(dataDir, { recursive: true, force: true })

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { FakeSupabaseAuth } from '@tests/fakes/supabase-auth'
 import { signToken } from '@tests/fakes/tokens'
-import { freePort } from '@tests/helpers/ports'
+import { spawnBenchServer } from '@tests/helpers/bench-server'
 import pino from 'pino'
 import { newApp } from '@/app'
 import { loadConfig } from '@/config'
@@ -137,30 +137,9 @@ async function partB() {
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'pilar-bench-auth-'))
   const secret = 'bench-local-secret-0123456789-abcdefgh'
-  const port = freePort()
-  const server = Bun.spawn(['bun', 'backend/src/index.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOCAL_JWT_SECRET: secret,
-    },
-    stdout: 'ignore',
-    stderr: 'inherit',
-  })
+  const server = await spawnBenchServer({ DATA_DIR: dataDir, LOCAL_JWT_SECRET: secret })
   try {
-    const base = `http://127.0.0.1:${port}`
-    for (;;) {
-      if (
-        await fetch(`${base}/health`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break
-      await Bun.sleep(50)
-    }
+    const base = server.base
     const token = await signLocalToken(secret, { email: 'bench@example.test', ttlSeconds: 3_600 })
     if (
       (await fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status !==
@@ -189,8 +168,7 @@ async function partB() {
     console.log(`  ratio of medians me/health: ${(median(me) / median(health)).toFixed(3)} (target ≥ 0.85)`)
     console.log(`  median of per-round ratios: ${median(paired).toFixed(3)}`)
   } finally {
-    server.kill('SIGTERM')
-    await server.exited
+    await server.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }

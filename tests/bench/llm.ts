@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FakeAnthropic } from '@tests/fakes/anthropic'
 import { FakeOpenAI } from '@tests/fakes/openai'
-import { freePort } from '@tests/helpers/ports'
+import { spawnBenchServer } from '@tests/helpers/bench-server'
 import { createParser } from 'eventsource-parser'
 import { signLocalToken } from '@/lib/auth/local-tokens'
 import { AnthropicProvider } from '@/lib/llm/providers/anthropic/provider'
@@ -78,39 +78,21 @@ try {
 
   // (b)
   const dataDir = mkdtempSync(join(tmpdir(), 'pilar-bench-llm-'))
-  const port = freePort()
   const secret = 'bench-local-secret-0123456789-abcdefgh'
-  const server = Bun.spawn(['bun', 'backend/src/index.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOCAL_JWT_SECRET: secret,
-      LOG_LEVEL: 'warn',
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: openai.apiKey,
-      OPENAI_BASE_URL: openai.baseURL,
-      EMBEDDINGS_PROVIDER: 'local',
-    },
-    stdout: 'ignore',
-    stderr: 'inherit',
+  const server = await spawnBenchServer({
+    DATA_DIR: dataDir,
+    LOCAL_JWT_SECRET: secret,
+    LOG_LEVEL: 'warn',
+    LLM_PROVIDER: 'openai',
+    OPENAI_API_KEY: openai.apiKey,
+    OPENAI_BASE_URL: openai.baseURL,
+    EMBEDDINGS_PROVIDER: 'local',
   })
   try {
-    for (;;) {
-      if (
-        await fetch(`http://127.0.0.1:${port}/health`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break
-      await Bun.sleep(50)
-    }
     const token = await signLocalToken(secret, { email: 'bench@example.test', ttlSeconds: 3_600 })
     const viaApi = async () => {
       const t0 = performance.now()
-      const response = await fetch(`http://127.0.0.1:${port}/api/v1/ai/chat`, {
+      const response = await fetch(`${server.base}/api/v1/ai/chat`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${token}`,
@@ -169,8 +151,7 @@ try {
       `  straight from the fake with the SDK: first delta p50 ${percentile(directDeltas, 50).toFixed(2)} ms  p99 ${percentile(directDeltas, 99).toFixed(2)} ms`,
     )
   } finally {
-    server.kill('SIGTERM')
-    await server.exited
+    await server.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 } finally {
