@@ -7,6 +7,7 @@ import { accessLog } from '@/lib/http/access-log'
 import { cors } from '@/lib/http/cors'
 import { jsonBody } from '@/lib/http/json-body'
 import { provideServices } from '@/lib/http/provide'
+import { rateLimit } from '@/lib/http/rate-limit'
 import { createRouter } from '@/lib/http/router'
 import { adminRoutes } from '@/routes/admin'
 import { aiRoutes } from '@/routes/ai'
@@ -30,6 +31,8 @@ export function newApp(services: Services) {
   app.use(accessLog(services.logger, services.metrics))
   app.use(secureHeaders())
   app.use('/api/*', cors({ origins: config.CORS_ORIGINS }))
+  // Per client address on every API route, before any work (auth, body parsing) is spent.
+  app.use('/api/*', rateLimit('api', 'ip'))
   // Body checks are registered for the methods that carry bodies only, so the router never
   // runs them for GET — most of the traffic (each middleware layer costs microseconds).
   app.on(

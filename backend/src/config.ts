@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseTrustProxy, type TrustProxy } from '@/lib/http/client-ip'
 
 /**
  * One zod schema over the environment. Every variable has a default or is optional, so a bare
@@ -110,7 +111,36 @@ const schema = z
       }),
       'http://localhost:5173',
     ),
-    TRUST_PROXY: flag(false),
+    TRUST_PROXY: z.preprocess(
+      (v) => (typeof v === 'string' ? v : undefined),
+      z
+        .string()
+        .optional()
+        .transform((v, ctx): TrustProxy => {
+          const parsed = parseTrustProxy(v)
+          if ('error' in parsed) {
+            ctx.addIssue({ code: 'custom', message: parsed.error })
+            return z.NEVER
+          }
+          return parsed
+        }),
+    ),
+    REDIS_TIMEOUT_MS: int(250, 10, 10_000),
+    /** Rate limits are N requests per RATE_LIMIT_WINDOW_SECONDS; 0 turns one policy off. */
+    RATE_LIMIT_ENABLED: flag(true),
+    RATE_LIMIT_STORE: z.preprocess(
+      unsetIfEmpty,
+      z.enum(['memory', 'redis'], { error: 'must be memory or redis' }).optional(),
+    ),
+    RATE_LIMIT_FAIL_CLOSED: flag(false),
+    RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
+    RATE_LIMIT_API: int(100, 0, 1_000_000_000),
+    RATE_LIMIT_AI: int(20, 0, 1_000_000_000),
+    RATE_LIMIT_AUTH_FAILURES: int(30, 0, 1_000_000_000),
+    RATE_LIMIT_INGEST: int(10, 0, 1_000_000_000),
+    RATE_LIMIT_MEMORY_MAX_KEYS: int(100_000, 100, 100_000_000),
+    /** Processes sharing the port (reusePort); more than one needs DATABASE_URL. */
+    WORKERS: int(1, 1, 64),
     METRICS_TOKEN: secret(16),
     BODY_LIMIT_BYTES: int(1_048_576, 1_024, 104_857_600),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
@@ -140,6 +170,7 @@ const schema = z
       DATABASE_PREPARE: databasePrepare,
       /** Providers in the order the failover router tries them, without repeats. */
       llmChain,
+      rateLimitStore: env.RATE_LIMIT_STORE ?? (env.REDIS_URL ? ('redis' as const) : ('memory' as const)),
       databaseMode: env.DATABASE_URL ? ('postgres' as const) : ('embedded' as const),
       authMode: env.SUPABASE_URL ? ('supabase' as const) : ('local' as const),
     }
@@ -178,6 +209,15 @@ function crossChecks(raw: Record<string, string | undefined>): string[] {
   if (['true', '1', 'yes'].includes(env('LANGSMITH_TRACING') ?? '') && !env('LANGSMITH_API_KEY')) {
     problems.push('LANGSMITH_API_KEY is required when LANGSMITH_TRACING is true')
   }
+  if (env('RATE_LIMIT_STORE') === 'redis' && !env('REDIS_URL')) {
+    problems.push('REDIS_URL is required when RATE_LIMIT_STORE is redis')
+  }
+  const workers = Number(env('WORKERS') ?? '1')
+  if (workers > 1 && !env('DATABASE_URL')) {
+    problems.push(
+      'WORKERS > 1 needs DATABASE_URL: the embedded database allows one writer process only, so several workers must share a Postgres server (Supabase or your own)',
+    )
+  }
   return problems
 }
 
@@ -204,5 +244,7 @@ export function describeModes(config: Config) {
     llm: config.llmChain.join(' > '),
     embeddings: config.EMBEDDINGS_PROVIDER,
     redis: config.REDIS_URL ? 'on' : 'off',
+    rate_limits: config.RATE_LIMIT_ENABLED ? config.rateLimitStore : 'off',
+    workers: config.WORKERS,
   }
 }

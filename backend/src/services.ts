@@ -1,10 +1,12 @@
 import { join } from 'node:path'
 import type { Config } from '@/config'
 import { createVerifier } from '@/lib/auth/create-verifier'
+import { RedisRevocationBus } from '@/lib/auth/revocation-bus'
 import type { TokenVerifier } from '@/lib/auth/types'
 import type { BreakerStats } from '@/lib/breaker'
 import { ownsAuthUsers } from '@/lib/db/bootstrap'
 import type { Database } from '@/lib/db/database'
+import { instrumentDatabase } from '@/lib/db/instrument'
 import { type MigrationFile, migrate, readMigrations } from '@/lib/db/migrations'
 import { openDatabase } from '@/lib/db/open'
 import { Lifecycle } from '@/lib/lifecycle'
@@ -14,6 +16,11 @@ import type { Logger } from '@/lib/log'
 import { Metrics } from '@/lib/metrics/metrics'
 import { createEmbedder } from '@/lib/rag/create-embedder'
 import type { Embedder } from '@/lib/rag/embedder'
+import { RateLimiter } from '@/lib/ratelimit/limiter'
+import { MemoryRateLimitStore } from '@/lib/ratelimit/memory-store'
+import { policiesFrom } from '@/lib/ratelimit/policies'
+import { RedisRateLimitStore } from '@/lib/ratelimit/redis-store'
+import { RedisConnection } from '@/lib/redis/connection'
 import { AnalyzeService } from '@/services/ai/analyze'
 import { ChatService } from '@/services/ai/chat'
 import { CoachingService } from '@/services/ai/coaching'
@@ -47,6 +54,9 @@ export interface Services {
   /** LLM providers behind breakers with failover (the AI routes are not built yet). */
   llm: LlmRouter
   metrics: Metrics
+  rateLimiter: RateLimiter
+  /** The shared command connection when `REDIS_URL` is set. */
+  redis: RedisConnection | undefined
   conversations: ConversationService
   chat: ChatService
   coaching: CoachingService
@@ -78,21 +88,43 @@ export async function buildServices(
 ): Promise<Services> {
   const migrations = readMigrations(MIGRATIONS_DIR)
   const ownsDb = !overrides.db
-  const db = overrides.db ?? (await openDatabase(config))
+  const rawDb = overrides.db ?? (await openDatabase(config))
   if (ownsDb) {
     try {
-      const applied = await migrate(db, migrations)
+      const applied = await migrate(rawDb, migrations)
       logger.info({ applied: applied.length, total: migrations.length, files: applied }, 'migrations')
     } catch (error) {
-      await db.close()
+      await rawDb.close()
       throw error
     }
   }
+  // Read at scrape time, so the sources can be built after the registry.
+  const metrics: Metrics = new Metrics({
+    authCache: () => auth.stats(),
+    breakers: () => breakerStats(),
+  })
+  const db = instrumentDatabase(rawDb, (statement, ok, seconds) =>
+    metrics.observeDbQuery(statement, ok, seconds),
+  )
   const lifecycle = new Lifecycle()
+  const redis = config.REDIS_URL ? openRedis(config.REDIS_URL, 'commands', config, logger) : undefined
+  const redisListener = config.REDIS_URL
+    ? openRedis(config.REDIS_URL, 'revocations', config, logger)
+    : undefined
+  // Start-up does not wait for Redis to come up: limits fail open meanwhile, and it reconnects.
+  await Promise.all([redis?.start(), redisListener?.start()])
+  const rateLimiter = new RateLimiter(
+    config.rateLimitStore === 'redis' && redis
+      ? new RedisRateLimitStore(redis)
+      : new MemoryRateLimitStore(config.RATE_LIMIT_MEMORY_MAX_KEYS),
+    policiesFrom(config),
+    { failClosed: config.RATE_LIMIT_FAIL_CLOSED, logger, recorder: metrics.rateLimitRecorder() },
+  )
   const auth = new AuthService(overrides.verifier ?? createVerifier(config, db, logger), db, logger, {
     ttlMs: config.AUTH_CACHE_TTL_MS,
     maxEntries: config.AUTH_CACHE_MAX_ENTRIES,
     ownsAuthUsers: await ownsAuthUsers(db),
+    bus: redis && redisListener ? new RedisRevocationBus(redis, redisListener, logger) : undefined,
   })
   const assessments = new AssessmentService(new AssessmentStore(db), await QuestionBank.load(db))
   const knowledge = new KnowledgeService(
@@ -101,11 +133,6 @@ export async function buildServices(
     logger,
   )
   if (!overrides.skipKnowledgeInit) await knowledge.init()
-  // Read at scrape time, so the sources can be built after the registry.
-  const metrics: Metrics = new Metrics({
-    authCache: () => auth.stats(),
-    breakers: () => breakerStats(),
-  })
   const llm: LlmRouter = overrides.llm ?? createLlmRouter(config, logger, metrics.llmRecorder())
   const breakerStats = (): BreakerStats[] => [
     ...(auth.verifier.breakerStats ? [auth.verifier.breakerStats()] : []),
@@ -129,12 +156,14 @@ export async function buildServices(
     db,
     migrations,
     lifecycle,
-    readiness: new ReadinessService(db, migrations, lifecycle, auth, knowledge, llm),
+    readiness: new ReadinessService(db, migrations, lifecycle, auth, knowledge, llm, rateLimiter, redis),
     auth,
     assessments,
     knowledge,
     llm,
     metrics,
+    rateLimiter,
+    redis,
     conversations,
     chat,
     coaching,
@@ -145,7 +174,14 @@ export async function buildServices(
       conversations.stop()
       // Traces are sent in the background; give the pending ones a moment, never longer.
       await llm.tracer.flush(2_000)
+      redisListener?.close()
+      redis?.close()
+      rateLimiter.store.close()
       if (ownsDb) await db.close()
     },
   }
+}
+
+function openRedis(url: string, name: string, config: Config, logger: Logger) {
+  return new RedisConnection(url, name, logger, { commandTimeoutMs: config.REDIS_TIMEOUT_MS })
 }

@@ -5,9 +5,26 @@ import { type Config, loadConfig } from '@/config'
 import { createLogger } from '@/lib/log'
 import { buildServices, type ServiceOverrides, type Services } from '@/services'
 
+/**
+ * Rate limits high enough that ordinary tests never meet them (they all share one in-process
+ * "address"); the rate-limit tests set their own.
+ */
+export const GENEROUS_LIMITS = {
+  RATE_LIMIT_API: '1000000',
+  RATE_LIMIT_AI: '1000000',
+  RATE_LIMIT_AUTH_FAILURES: '1000000',
+  RATE_LIMIT_INGEST: '1000000',
+}
+
 /** A config for tests: in-memory database, silent unless a test captures the log. */
 export function testConfig(env: Record<string, string> = {}): Config {
-  const result = loadConfig({ DATA_DIR: ':memory:', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env })
+  const result = loadConfig({
+    DATA_DIR: ':memory:',
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'test',
+    ...GENEROUS_LIMITS,
+    ...env,
+  })
   if (!result.ok) throw new Error(`test config invalid: ${result.problems.join('; ')}`)
   return result.config
 }

@@ -1,3 +1,4 @@
+import { GENEROUS_LIMITS } from '@tests/helpers/app'
 import { freePort } from '@tests/helpers/ports'
 import type { Subprocess } from 'bun'
 
@@ -16,7 +17,7 @@ export interface BenchServer {
 export async function spawnBenchServer(env: Record<string, string>): Promise<BenchServer> {
   const port = freePort()
   const child = Bun.spawn(['bun', 'backend/src/index.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...GENEROUS_LIMITS, ...env },
     stdout: 'ignore',
     stderr: 'inherit',
   })

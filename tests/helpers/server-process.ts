@@ -1,3 +1,4 @@
+import { GENEROUS_LIMITS } from '@tests/helpers/app'
 import { freePort } from '@tests/helpers/ports'
 import type { Subprocess } from 'bun'
 
@@ -24,6 +25,7 @@ export async function startServer(
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
+      ...GENEROUS_LIMITS,
       PORT: String(port),
       HOST: '127.0.0.1',
       ...env,

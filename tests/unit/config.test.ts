@@ -27,6 +27,8 @@ describe('loadConfig', () => {
       llm: 'local',
       embeddings: 'local',
       redis: 'off',
+      rate_limits: 'memory',
+      workers: 1,
     })
   })
 

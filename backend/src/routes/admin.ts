@@ -17,7 +17,7 @@ const cleanup = createRoute({
         'application/json': { schema: z.object({ deleted: z.number().int(), duration_ms: z.number() }) },
       },
     },
-    ...errorResponses('UNAUTHORIZED', 'FORBIDDEN'),
+    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN'),
   },
 })
 
@@ -62,7 +62,7 @@ const stats = createRoute({
         },
       },
     },
-    ...errorResponses('UNAUTHORIZED', 'FORBIDDEN'),
+    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN'),
   },
 })
 
@@ -88,8 +88,7 @@ export const adminRoutes = createRouter()
         http: { routes: await services.metrics.httpRoutes() },
         auth_cache: { ...services.auth.stats() },
         breakers: services.metrics.breakerStats(),
-        // Rate limiting arrives with the platform work; nothing is rejected yet.
-        rate_limits: { rejected: 0 },
+        rate_limits: { rejected: await services.metrics.rateLimitRejections() },
       },
       200,
     )

@@ -7,12 +7,18 @@ import { currentUser, requireAuth } from '@/lib/http/auth'
 import type { AppEnv } from '@/lib/http/context'
 import { PageQuerySchema } from '@/lib/http/pagination'
 import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/lib/http/pilar-schemas'
+import { rateLimit } from '@/lib/http/rate-limit'
 import { createRouter } from '@/lib/http/router'
 import { errorResponses } from '@/lib/http/schemas'
 import type { StreamChunk, Usage } from '@/lib/llm/types'
 import { DIFFICULTIES } from '@/services/ai/quiz'
 
-const common = { tags: ['AI'], security: [{ bearer: [] }], middleware: [requireAuth()] }
+// Per user on top of the per-address limit: these routes spend LLM tokens.
+const common = {
+  tags: ['AI'],
+  security: [{ bearer: [] }],
+  middleware: [requireAuth(), rateLimit('ai', 'user')],
+}
 const Id = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) })
 const UsageSchema = z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() })
 const MessageSchema = z.object({
@@ -58,6 +64,7 @@ const chat = createRoute({
       },
     },
     ...errorResponses(
+      'RATE_LIMITED',
       'VALIDATION_ERROR',
       'INVALID_JSON',
       'UNAUTHORIZED',
@@ -94,7 +101,7 @@ const listConversations = createRoute({
         },
       },
     },
-    ...errorResponses('VALIDATION_ERROR', 'UNAUTHORIZED'),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'UNAUTHORIZED'),
   },
 })
 
@@ -113,7 +120,7 @@ const listMessages = createRoute({
         },
       },
     },
-    ...errorResponses('VALIDATION_ERROR', 'UNAUTHORIZED', 'NOT_FOUND'),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'UNAUTHORIZED', 'NOT_FOUND'),
   },
 })
 
@@ -125,7 +132,7 @@ const deleteConversation = createRoute({
   request: { params: Id },
   responses: {
     204: { description: 'Deleted' },
-    ...errorResponses('VALIDATION_ERROR', 'UNAUTHORIZED', 'NOT_FOUND'),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'UNAUTHORIZED', 'NOT_FOUND'),
   },
 })
 
@@ -168,6 +175,7 @@ const coaching = createRoute({
       },
     },
     ...errorResponses(
+      'RATE_LIMITED',
       'VALIDATION_ERROR',
       'INVALID_JSON',
       'UNAUTHORIZED',
@@ -216,6 +224,7 @@ const guidance = createRoute({
       },
     },
     ...errorResponses(
+      'RATE_LIMITED',
       'VALIDATION_ERROR',
       'INVALID_JSON',
       'UNAUTHORIZED',
@@ -269,6 +278,7 @@ const quiz = createRoute({
       },
     },
     ...errorResponses(
+      'RATE_LIMITED',
       'VALIDATION_ERROR',
       'INVALID_JSON',
       'UNAUTHORIZED',
@@ -317,7 +327,7 @@ const analyze = createRoute({
         },
       },
     },
-    ...errorResponses('VALIDATION_ERROR', 'INVALID_JSON', 'UNAUTHORIZED', 'LLM_UNAVAILABLE'),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'INVALID_JSON', 'UNAUTHORIZED', 'LLM_UNAVAILABLE'),
   },
 })
 

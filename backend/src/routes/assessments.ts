@@ -61,7 +61,7 @@ const create = createRoute({
   request: body(z.object({ pillar_id: PillarId, mode: Mode }).strict()),
   responses: {
     201: json(z.object({ assessment: AssessmentSchema }), 'Created'),
-    ...errorResponses('VALIDATION_ERROR', 'INVALID_JSON', ...authErrors),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'INVALID_JSON', ...authErrors),
   },
 })
 
@@ -73,7 +73,7 @@ const list = createRoute({
   request: { query: PageQuerySchema.extend({ status: z.enum(['in_progress', 'completed']).optional() }) },
   responses: {
     200: json(z.object({ data: z.array(AssessmentSchema), next_cursor: z.string().nullable() }), 'A page'),
-    ...errorResponses('VALIDATION_ERROR', ...authErrors),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', ...authErrors),
   },
 })
 
@@ -85,7 +85,7 @@ const get = createRoute({
   request: { params: Id },
   responses: {
     200: json(z.object({ assessment: AssessmentSchema }), 'The assessment'),
-    ...errorResponses('VALIDATION_ERROR', 'NOT_FOUND', ...authErrors),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'NOT_FOUND', ...authErrors),
   },
 })
 
@@ -109,7 +109,7 @@ const questions = createRoute({
       }),
       'The questions',
     ),
-    ...errorResponses('VALIDATION_ERROR', 'NOT_FOUND', ...authErrors),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'NOT_FOUND', ...authErrors),
   },
 })
 
@@ -143,7 +143,14 @@ const answer = createRoute({
       }),
       'Recorded',
     ),
-    ...errorResponses('VALIDATION_ERROR', 'INVALID_JSON', 'NOT_FOUND', 'CONFLICT', ...authErrors),
+    ...errorResponses(
+      'RATE_LIMITED',
+      'VALIDATION_ERROR',
+      'INVALID_JSON',
+      'NOT_FOUND',
+      'CONFLICT',
+      ...authErrors,
+    ),
   },
 })
 
@@ -155,7 +162,7 @@ const complete = createRoute({
   request: { params: Id },
   responses: {
     200: json(z.object({ assessment: AssessmentSchema }), 'Completed, with results'),
-    ...errorResponses('VALIDATION_ERROR', 'NOT_FOUND', 'CONFLICT', ...authErrors),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'NOT_FOUND', 'CONFLICT', ...authErrors),
   },
 })
 
@@ -167,7 +174,7 @@ const remove = createRoute({
   request: { params: Id },
   responses: {
     204: { description: 'Deleted' },
-    ...errorResponses('VALIDATION_ERROR', 'NOT_FOUND', ...authErrors),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'NOT_FOUND', ...authErrors),
   },
 })
 

@@ -70,7 +70,7 @@ const cacheStats = createRoute({
   middleware: [requireAdminOrMetricsToken()] as const,
   responses: {
     200: { description: 'Statistics', content: { 'application/json': { schema: CacheStatsSchema } } },
-    ...errorResponses('UNAUTHORIZED', 'FORBIDDEN', 'AUTH_UNAVAILABLE'),
+    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN', 'AUTH_UNAVAILABLE'),
   },
 })
 
@@ -92,7 +92,14 @@ const invalidateCache = createRoute({
       description: 'How many cache entries were evicted',
       content: { 'application/json': { schema: z.object({ evicted: z.number().int() }) } },
     },
-    ...errorResponses('VALIDATION_ERROR', 'INVALID_JSON', 'UNAUTHORIZED', 'FORBIDDEN', 'AUTH_UNAVAILABLE'),
+    ...errorResponses(
+      'RATE_LIMITED',
+      'VALIDATION_ERROR',
+      'INVALID_JSON',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'AUTH_UNAVAILABLE',
+    ),
   },
 })
 

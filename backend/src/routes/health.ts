@@ -34,6 +34,12 @@ const ReadySchema = z
         status: CheckStatus,
         providers: z.array(z.object({ name: z.string(), state: z.enum(['closed', 'open', 'half_open']) })),
       }),
+      rate_limits: z.object({
+        status: CheckStatus,
+        store: z.enum(['memory', 'redis', 'off']),
+        on_store_failure: z.enum(['allow', 'refuse']),
+        redis: z.enum(['connected', 'disconnected']).optional(),
+      }),
     }),
     shutting_down: z.boolean(),
   })

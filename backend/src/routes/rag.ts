@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { optionalAuth, requireAdmin } from '@/lib/http/auth'
 import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/lib/http/pilar-schemas'
+import { rateLimit } from '@/lib/http/rate-limit'
 import { createRouter } from '@/lib/http/router'
 import { errorResponses } from '@/lib/http/schemas'
 
@@ -60,7 +61,7 @@ const query = createRoute({
         },
       },
     },
-    ...errorResponses('VALIDATION_ERROR', 'INVALID_JSON', 'UNAUTHORIZED'),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'INVALID_JSON', 'UNAUTHORIZED'),
   },
 })
 
@@ -85,7 +86,7 @@ const forces = createRoute({
         },
       },
     },
-    ...errorResponses('VALIDATION_ERROR', 'UNAUTHORIZED'),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'UNAUTHORIZED'),
   },
 })
 
@@ -121,7 +122,7 @@ const connections = createRoute({
         },
       },
     },
-    ...errorResponses('VALIDATION_ERROR', 'UNAUTHORIZED'),
+    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'UNAUTHORIZED'),
   },
 })
 
@@ -159,7 +160,7 @@ const ingest = createRoute({
   tags: ['Knowledge'],
   summary: 'Add documents (chunked, embedded; idempotent by content hash). Admin.',
   security: [{ bearer: [] }],
-  middleware: [requireAdmin()] as const,
+  middleware: [requireAdmin(), rateLimit('ingest', 'user')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: IngestSchema } } } },
   responses: {
     200: {
@@ -175,7 +176,14 @@ const ingest = createRoute({
         },
       },
     },
-    ...errorResponses('VALIDATION_ERROR', 'INVALID_JSON', 'UNAUTHORIZED', 'FORBIDDEN', 'PAYLOAD_TOO_LARGE'),
+    ...errorResponses(
+      'RATE_LIMITED',
+      'VALIDATION_ERROR',
+      'INVALID_JSON',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'PAYLOAD_TOO_LARGE',
+    ),
   },
 })
 

@@ -1,4 +1,5 @@
-import { parseBearer } from '@/lib/auth/bearer'
+import { parseBearer, tokenKey } from '@/lib/auth/bearer'
+import type { Revocation, RevocationBus } from '@/lib/auth/revocation-bus'
 import { TokenCache, type TokenCacheStats } from '@/lib/auth/token-cache'
 import {
   AuthUnavailableError,
@@ -18,6 +19,8 @@ export interface AuthServiceOptions {
    * Postgres): then we add users to it ourselves. On Supabase, Supabase Auth owns it.
    */
   ownsAuthUsers: boolean
+  /** Tells other instances about logouts and invalidations (Redis pub/sub), if there are any. */
+  bus?: RevocationBus
 }
 
 const UNAUTHORIZED_HEADERS = { 'WWW-Authenticate': 'Bearer error="invalid_token"' }
@@ -48,6 +51,19 @@ export class AuthService {
       ttlMs: options.ttlMs,
       maxEntries: options.maxEntries,
     })
+    options.bus?.subscribe(
+      (revocation) => this.#applyRevocation(revocation),
+      () => {
+        // Revocations sent while we were not listening are lost: distrust everything cached.
+        const dropped = this.cache.evictUser()
+        this.logger.info({ dropped }, 'revocation channel reconnected: token cache cleared')
+      },
+    )
+  }
+
+  #applyRevocation(revocation: Revocation) {
+    if (revocation.kind === 'token') this.cache.evictKey(revocation.key)
+    else this.cache.evictUser(revocation.kind === 'user' ? revocation.userId : undefined)
   }
 
   get mode() {
@@ -58,6 +74,12 @@ export class AuthService {
    * The user behind an `Authorization` header value; throws (or rejects with) a 401 or 503
    * ApiError. A cached token is answered synchronously; only a miss returns a promise.
    */
+  /** The user for a token already in the cache, or undefined; never verifies anything. */
+  cachedUser(header: string | undefined): AuthUser | undefined {
+    const bearer = parseBearer(header)
+    return bearer.ok ? this.cache.peek(bearer.token) : undefined
+  }
+
   authenticate(header: string | undefined): AuthUser | Promise<AuthUser> {
     const bearer = parseBearer(header)
     if (!bearer.ok) {
@@ -103,10 +125,13 @@ export class AuthService {
     }
     // Evict again: a request that was verifying this token during the revoke must not re-add it.
     this.cache.evictToken(token)
+    // Awaited, so when the client sees the logout succeed the other instances have been told.
+    await this.options.bus?.publish({ kind: 'token', key: tokenKey(token) })
   }
 
   /** Evicts one user's cached tokens, or all of them. */
   invalidate(userId?: string): number {
+    void this.options.bus?.publish(userId === undefined ? { kind: 'all' } : { kind: 'user', userId })
     return this.cache.evictUser(userId)
   }
 

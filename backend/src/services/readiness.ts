@@ -2,6 +2,8 @@ import type { Database } from '@/lib/db/database'
 import { type MigrationFile, migrationStatus } from '@/lib/db/migrations'
 import type { Lifecycle } from '@/lib/lifecycle'
 import type { LlmRouter } from '@/lib/llm/router'
+import type { RateLimiter } from '@/lib/ratelimit/limiter'
+import type { RedisConnection } from '@/lib/redis/connection'
 import type { AuthService } from '@/services/auth'
 import type { KnowledgeService } from '@/services/knowledge/service'
 
@@ -15,6 +17,12 @@ export interface ReadyReport {
     auth: { status: CheckStatus; mode: 'local' | 'supabase'; breaker?: 'closed' | 'open' | 'half_open' }
     embeddings: ReturnType<KnowledgeService['readiness']>
     llm: { status: CheckStatus; providers: { name: string; state: 'closed' | 'open' | 'half_open' }[] }
+    rate_limits: {
+      status: CheckStatus
+      store: 'memory' | 'redis' | 'off'
+      on_store_failure: 'allow' | 'refuse'
+      redis?: 'connected' | 'disconnected'
+    }
   }
   shutting_down: boolean
 }
@@ -30,6 +38,8 @@ export class ReadinessService {
     private readonly auth: AuthService,
     private readonly knowledge: KnowledgeService,
     private readonly llm: LlmRouter,
+    private readonly rateLimiter: RateLimiter,
+    private readonly redis: RedisConnection | undefined,
   ) {}
 
   async check(): Promise<ReadyReport> {
@@ -57,12 +67,27 @@ export class ReadinessService {
       status: (providers.every((p) => p.state === 'open') ? 'error' : 'ok') as CheckStatus,
       providers,
     }
-    const healthy = auth.status === 'ok' && embeddings.status === 'ok' && llm.status === 'ok'
+    const rateLimits = this.#rateLimits()
+    // Redis down degrades: limits fail open (or closed, if so configured) until it is back.
+    const healthy =
+      auth.status === 'ok' && embeddings.status === 'ok' && llm.status === 'ok' && rateLimits.status === 'ok'
     const status = !critical || this.lifecycle.draining ? 'not_ready' : healthy ? 'ready' : 'degraded'
     return {
       status,
-      checks: { database, migrations, auth, embeddings, llm },
+      checks: { database, migrations, auth, embeddings, llm, rate_limits: rateLimits },
       shutting_down: this.lifecycle.draining,
+    }
+  }
+
+  #rateLimits(): ReadyReport['checks']['rate_limits'] {
+    const enabled = Object.keys(this.rateLimiter.policies).length > 0
+    const redis = this.redis ? (this.redis.connected ? 'connected' : 'disconnected') : undefined
+    const usesRedis = enabled && this.rateLimiter.store.kind === 'redis'
+    return {
+      status: usesRedis && redis !== 'connected' ? 'error' : 'ok',
+      store: enabled ? this.rateLimiter.store.kind : 'off',
+      on_store_failure: this.rateLimiter.failClosed ? 'refuse' : 'allow',
+      ...(redis ? { redis } : {}),
     }
   }
 

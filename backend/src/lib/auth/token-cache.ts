@@ -131,9 +131,27 @@ export class TokenCache {
     return flight.promise
   }
 
+  /**
+   * The cached user for a token, without asking anyone on a miss: lets callers treat a
+   * known-good token differently from one that is about to be verified.
+   */
+  peek(token: string): AuthUser | undefined {
+    const key = tokenKey(token)
+    const entry = this.#entries.get(key)
+    if (!entry || entry.expiresAt <= this.#now()) return undefined
+    this.#entries.delete(key)
+    this.#entries.set(key, entry)
+    this.#counters.hits++
+    return entry.user
+  }
+
   /** Forgets one token (logout) and refuses it briefly without asking upstream. */
   evictToken(token: string): boolean {
-    const key = tokenKey(token)
+    return this.evictKey(tokenKey(token))
+  }
+
+  /** `evictToken` by the token's hash, as other instances announce it (never the raw token). */
+  evictKey(key: string): boolean {
     this.#abandonFlight(key)
     this.#remember(key)
     return this.#entries.delete(key)

@@ -1,13 +1,36 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { ApiError } from '@/lib/errors/api-error'
 import type { AppEnv } from '@/lib/http/context'
+import { decide, ipKey, rateLimited } from '@/lib/http/rate-limit'
 
 async function authenticate(c: Context<AppEnv>) {
-  const found = c.get('services').auth.authenticate(c.req.header('authorization'))
-  // Cached tokens come back synchronously; awaiting only a miss keeps the hot path promise-free.
-  const user = found instanceof Promise ? await found : found
-  c.set('user', user)
-  return user
+  const { auth } = c.get('services')
+  const header = c.req.header('authorization')
+  // A token already in the cache is known good: answered synchronously, no limiter involved.
+  const cached = auth.cachedUser(header)
+  if (cached) {
+    c.set('user', cached)
+    return cached
+  }
+  // Anything else is about to cost a verification. An address that has sent too many bad
+  // tokens is refused first (this only looks; a failure below is what spends the quota).
+  const subject = ipKey(c)
+  const before = await decide(c, 'auth_failures', subject, false)
+  if (before && !before.allowed) {
+    throw rateLimited(before, 'Too many failed authentication attempts from this address; try again later')
+  }
+  try {
+    const found = auth.authenticate(header)
+    const user = found instanceof Promise ? await found : found
+    c.set('user', user)
+    return user
+  } catch (error) {
+    // Only a token that was sent and refused counts: a missing header is not a guess.
+    if (header !== undefined && error instanceof ApiError && error.code === 'UNAUTHORIZED') {
+      await decide(c, 'auth_failures', subject, true)
+    }
+    throw error
+  }
 }
 
 /** 401 unless the request carries a valid bearer token; sets the `user` context variable. */

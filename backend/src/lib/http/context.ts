@@ -10,5 +10,7 @@ export interface AppEnv {
     services: Services
     /** Set by the auth middleware (`requireAuth`, `optionalAuth`, `requireAdmin`). */
     user?: AuthUser
+    /** The client's address (see client-ip.ts), once something has asked for it. */
+    clientIp?: string
   }
 }

@@ -1,7 +1,9 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { BreakerStats } from '@/lib/breaker'
 import type { LlmRunRecord, LlmTracer } from '@/lib/llm/tracing'
+import type { RateLimitRecorder } from '@/lib/ratelimit/limiter'
 
+const DB_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5]
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 const BREAKER_STATE = { closed: 0, half_open: 1, open: 2 } as const
 
@@ -21,6 +23,9 @@ export class Metrics {
   readonly #httpDuration: Histogram<'route' | 'method' | 'status'>
   readonly #llmTokens: Counter<'provider' | 'model' | 'direction'>
   readonly #llmDuration: Histogram<'provider' | 'model' | 'outcome'>
+  readonly #rateLimitRejections: Counter<'policy'>
+  readonly #rateLimitStoreFailures: Counter<'policy' | 'outcome'>
+  readonly #dbQueryDuration: Histogram<'statement' | 'outcome'>
 
   constructor(private readonly sources: MetricSources) {
     const registers = [this.registry]
@@ -48,6 +53,25 @@ export class Metrics {
       help: 'LLM call latency by provider, model and outcome (ok|error)',
       labelNames: ['provider', 'model', 'outcome'],
       buckets: DURATION_BUCKETS,
+      registers,
+    })
+    this.#rateLimitRejections = new Counter({
+      name: 'rate_limit_rejections_total',
+      help: 'Requests refused with 429 by rate-limit policy',
+      labelNames: ['policy'],
+      registers,
+    })
+    this.#rateLimitStoreFailures = new Counter({
+      name: 'rate_limit_store_failures_total',
+      help: 'Rate-limit checks the store could not answer (Redis down or slow), by policy and what was done (fail_open|fail_closed)',
+      labelNames: ['policy', 'outcome'],
+      registers,
+    })
+    this.#dbQueryDuration = new Histogram({
+      name: 'db_query_duration_seconds',
+      help: 'Database statement latency by statement kind (select|insert|update|delete|other) and outcome (ok|error)',
+      labelNames: ['statement', 'outcome'],
+      buckets: DB_BUCKETS,
       registers,
     })
     new Gauge({
@@ -91,6 +115,24 @@ export class Metrics {
     const labels = { route, method, status: String(status) }
     this.#httpRequests.inc(labels)
     this.#httpDuration.observe(labels, seconds)
+  }
+
+  /** Where the rate limiter reports refusals and store failures. */
+  rateLimitRecorder(): RateLimitRecorder {
+    return {
+      rejected: (policy) => this.#rateLimitRejections.inc({ policy }),
+      storeFailure: (policy, outcome) => this.#rateLimitStoreFailures.inc({ policy, outcome }),
+    }
+  }
+
+  /** Requests refused by any rate-limit policy since start. */
+  async rateLimitRejections(): Promise<number> {
+    const metric = await this.#rateLimitRejections.get()
+    return metric.values.reduce((sum, v) => sum + v.value, 0)
+  }
+
+  observeDbQuery(statement: string, ok: boolean, seconds: number): void {
+    this.#dbQueryDuration.observe({ statement, outcome: ok ? 'ok' : 'error' }, seconds)
   }
 
   /** A tracer that turns every LLM run into token counts and a latency observation. */

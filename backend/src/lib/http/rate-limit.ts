@@ -1,0 +1,70 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { ApiError } from '@/lib/errors/api-error'
+import { clientIp, ipSubject } from '@/lib/http/client-ip'
+import type { AppEnv } from '@/lib/http/context'
+import type { Outcome } from '@/lib/ratelimit/limiter'
+import type { PolicyName } from '@/lib/ratelimit/policies'
+
+type Decided = NonNullable<Outcome>
+
+function limitHeaders(outcome: Decided): Record<string, string> {
+  return {
+    'RateLimit-Limit': String(outcome.limit),
+    'RateLimit-Remaining': String(outcome.remaining),
+    'RateLimit-Reset': String(Math.ceil(outcome.resetMs / 1000)),
+  }
+}
+
+/** The 429 for a refused outcome: the limit headers plus `Retry-After` in whole seconds (≥ 1). */
+export function rateLimited(outcome: Decided, message?: string): ApiError {
+  return new ApiError('RATE_LIMITED', {
+    message: outcome.storeDown
+      ? 'Rate limiting is unavailable right now, so limited requests are refused; try again shortly'
+      : (message ?? `Too many requests (limit ${outcome.limit}); try again after Retry-After seconds`),
+    headers: {
+      ...limitHeaders(outcome),
+      'Retry-After': String(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))),
+    },
+  })
+}
+
+/** Resolves a check without adding a promise when the store answered synchronously. */
+export async function decide(
+  c: Context<AppEnv>,
+  policy: PolicyName,
+  subject: string,
+  consume: boolean,
+): Promise<Outcome> {
+  const found = c.get('services').rateLimiter.check(policy, subject, consume)
+  return found instanceof Promise ? await found : found
+}
+
+/** The rate-limit subject of the request's client address. */
+export function ipKey(c: Context<AppEnv>): string {
+  return ipSubject(clientIp(c))
+}
+
+function userKey(c: Context<AppEnv>): string {
+  const user = c.get('user')
+  if (!user) throw new Error('a per-user rate limit needs an auth middleware before it')
+  return user.idHash
+}
+
+/**
+ * Limits by `policy`, keyed by the client address (`ip`) or the authenticated user (`user`,
+ * after an auth middleware; keyed by the user-id hash). A refused request is a 429. The
+ * `RateLimit-*` headers go on every response this policy saw; when several policies apply, the
+ * one with the fewest requests remaining wins, so the client sees the limit it will hit first.
+ */
+export function rateLimit(policy: PolicyName, by: 'ip' | 'user'): MiddlewareHandler<AppEnv> {
+  return async function rateLimit(c, next) {
+    const subject = by === 'ip' ? ipKey(c) : userKey(c)
+    const outcome = await decide(c, policy, subject, true)
+    if (outcome && !outcome.allowed) throw rateLimited(outcome)
+    await next()
+    if (!outcome) return
+    const shown = c.res.headers.get('RateLimit-Remaining')
+    if (shown !== null && Number(shown) <= outcome.remaining) return
+    for (const [name, value] of Object.entries(limitHeaders(outcome))) c.res.headers.set(name, value)
+  }
+}

@@ -1,0 +1,92 @@
+import type { Logger } from '@/lib/log'
+import type { Decision } from '@/lib/ratelimit/gcra'
+import type { Policy, PolicyName } from '@/lib/ratelimit/policies'
+import type { RateLimitStore } from '@/lib/ratelimit/store'
+
+/** Where the limiter reports what it did (the Prometheus metrics, in the app). */
+export interface RateLimitRecorder {
+  rejected(policy: PolicyName): void
+  /** The store could not answer; `outcome` is what the limiter did about it. */
+  storeFailure(policy: PolicyName, outcome: 'fail_open' | 'fail_closed'): void
+}
+
+/** A decision, or `null` when there is none to report (policy off, or the store failed open). */
+export type Outcome = (Decision & { policy: PolicyName; storeDown?: true }) | null
+
+export interface RateLimiterOptions {
+  failClosed: boolean
+  logger: Logger
+  recorder: RateLimitRecorder
+  /** At most one "store down" warning per this many ms, so an outage does not flood the log. */
+  warnEveryMs?: number
+}
+
+const KEY_PREFIX = 'pilar:rl'
+
+/**
+ * Applies the configured policies through one store. When the store cannot answer (Redis down
+ * or slow), requests are allowed (fail open, the default) or refused with 429 (fail closed) —
+ * never a 5xx — and each such event is counted. Memory-store answers come back synchronously.
+ */
+export class RateLimiter {
+  #lastWarning = Number.NEGATIVE_INFINITY
+
+  constructor(
+    readonly store: RateLimitStore,
+    readonly policies: Partial<Record<PolicyName, Policy>>,
+    private readonly options: RateLimiterOptions,
+  ) {}
+
+  get failClosed(): boolean {
+    return this.options.failClosed
+  }
+
+  /** Checks (and with `consume`, spends) one unit of `policy` for `subject`. */
+  check(name: PolicyName, subject: string, consume = true): Outcome | Promise<Outcome> {
+    const policy = this.policies[name]
+    if (!policy) return null
+    let answer: Decision | Promise<Decision>
+    try {
+      answer = this.store.check(`${KEY_PREFIX}:${name}:${subject}`, policy.limit, policy.windowMs, consume)
+    } catch (error) {
+      return this.#storeFailed(policy, error)
+    }
+    if (answer instanceof Promise) {
+      return answer.then(
+        (decision) => this.#decided(policy, decision),
+        (error: unknown) => this.#storeFailed(policy, error),
+      )
+    }
+    return this.#decided(policy, answer)
+  }
+
+  #decided(policy: Policy, decision: Decision): Outcome {
+    if (!decision.allowed) this.options.recorder.rejected(policy.name)
+    return { ...decision, policy: policy.name }
+  }
+
+  #storeFailed(policy: Policy, error: unknown): Outcome {
+    const outcome = this.options.failClosed ? 'fail_closed' : 'fail_open'
+    this.options.recorder.storeFailure(policy.name, outcome)
+    const now = performance.now()
+    if (now - this.#lastWarning >= (this.options.warnEveryMs ?? 10_000)) {
+      this.#lastWarning = now
+      this.options.logger.warn(
+        { err: error, store: this.store.kind, policy: policy.name, outcome },
+        outcome === 'fail_open'
+          ? 'rate-limit store unavailable: allowing requests unlimited until it is back'
+          : 'rate-limit store unavailable: refusing limited requests until it is back',
+      )
+    }
+    if (outcome === 'fail_open') return null
+    return {
+      policy: policy.name,
+      allowed: false,
+      limit: policy.limit,
+      remaining: 0,
+      resetMs: 1_000,
+      retryAfterMs: 1_000,
+      storeDown: true,
+    }
+  }
+}
