@@ -47,7 +47,10 @@ export class RateLimiter {
     if (!policy) return null
     let answer: Decision | Promise<Decision>
     try {
-      answer = this.store.check(`${KEY_PREFIX}:${name}:${subject}`, policy.limit, policy.windowMs, consume)
+      // The limit is part of the key: state written under another configuration (a rolling
+      // deploy, a changed limit) would otherwise be read with the wrong interval.
+      const key = `${KEY_PREFIX}:${name}:${policy.limit}/${policy.windowMs}:${subject}`
+      answer = this.store.check(key, policy.limit, policy.windowMs, consume)
     } catch (error) {
       return this.#storeFailed(policy, error)
     }

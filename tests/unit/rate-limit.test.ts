@@ -1,0 +1,98 @@
+import { describe, expect, test } from 'bun:test'
+import { decision, gcra } from '@/lib/ratelimit/gcra'
+import { MemoryRateLimitStore } from '@/lib/ratelimit/memory-store'
+
+describe('GCRA', () => {
+  test('a full quota can be spent at once, then one request per window/limit', () => {
+    let tat = 0
+    const now = 1_000_000
+    for (let i = 0; i < 10; i++) {
+      const step = gcra(tat, now, 10, 60_000, true)
+      expect(step.allowed).toBe(true)
+      tat = step.tat
+    }
+    expect(gcra(tat, now, 10, 60_000, true).allowed).toBe(false)
+    // One interval (6 s) later exactly one more is allowed.
+    expect(gcra(tat, now + 5_999, 10, 60_000, true).allowed).toBe(false)
+    const later = gcra(tat, now + 6_000, 10, 60_000, true)
+    expect(later.allowed).toBe(true)
+    expect(gcra(later.tat, now + 6_000, 10, 60_000, true).allowed).toBe(false)
+  })
+
+  test('limits that do not divide the window evenly still allow exactly `limit` at once', () => {
+    for (const limit of [3, 7, 13, 97]) {
+      let tat = 0
+      let allowed = 0
+      for (let i = 0; i < limit * 2; i++) {
+        const step = gcra(tat, 5_000, limit, 60_000, true)
+        if (step.allowed) allowed++
+        tat = step.tat
+      }
+      expect(allowed).toBe(limit)
+    }
+  })
+
+  test('header figures: remaining counts down, reset is when the quota is whole again', () => {
+    const first = gcra(0, 0, 4, 60_000, true)
+    expect(decision(first.allowed, first.usedMs, 4, 60_000)).toEqual({
+      allowed: true,
+      limit: 4,
+      remaining: 3,
+      resetMs: 15_000,
+      retryAfterMs: 0,
+    })
+    let tat = first.tat
+    for (let i = 0; i < 3; i++) tat = gcra(tat, 0, 4, 60_000, true).tat
+    const refused = gcra(tat, 1_000, 4, 60_000, true)
+    expect(decision(refused.allowed, refused.usedMs, 4, 60_000)).toEqual({
+      allowed: false,
+      limit: 4,
+      remaining: 0,
+      resetMs: 59_000,
+      // The next unit frees up one interval (15 s) after the burst, i.e. 14 s from now.
+      retryAfterMs: 14_000,
+    })
+  })
+
+  test('peeking never spends quota', () => {
+    const step = gcra(0, 0, 1, 1_000, false)
+    expect(step).toEqual({ allowed: true, tat: 0, usedMs: 0 })
+    const spent = gcra(0, 0, 1, 1_000, true)
+    expect(gcra(spent.tat, 0, 1, 1_000, false).allowed).toBe(false)
+  })
+})
+
+describe('MemoryRateLimitStore', () => {
+  test('keys are independent and a refused check spends nothing', () => {
+    let now = 0
+    const store = new MemoryRateLimitStore(1_000, () => now)
+    expect(store.check('a', 2, 1_000, true).allowed).toBe(true)
+    expect(store.check('a', 2, 1_000, true).allowed).toBe(true)
+    expect(store.check('a', 2, 1_000, true).allowed).toBe(false)
+    expect(store.check('b', 2, 1_000, true).allowed).toBe(true)
+    // Refusals did not push the key further out: one interval later one request is allowed.
+    for (let i = 0; i < 5; i++) store.check('a', 2, 1_000, true)
+    now = 500
+    expect(store.check('a', 2, 1_000, true).allowed).toBe(true)
+  })
+
+  test('stays within its key bound, dropping the least recently used key', () => {
+    const store = new MemoryRateLimitStore(100, () => 0)
+    for (let i = 0; i < 250; i++) store.check(`k${i}`, 1, 60_000, true)
+    expect(store.size).toBe(100)
+    expect(store.evictions).toBe(150)
+    // The newest keys are still limited; the oldest were forgotten.
+    expect(store.check('k249', 1, 60_000, true).allowed).toBe(false)
+    expect(store.check('k0', 1, 60_000, true).allowed).toBe(true)
+  })
+
+  test('entries whose quota is whole again are dropped, not kept', () => {
+    let now = 0
+    const store = new MemoryRateLimitStore(100, () => now)
+    store.check('idle', 10, 1_000, true)
+    expect(store.size).toBe(1)
+    now = 5_000
+    store.check('idle', 10, 1_000, false)
+    expect(store.size).toBe(0)
+  })
+})
