@@ -3,6 +3,7 @@ import { describeModes, loadConfig } from '@/config'
 import { DataDirLockedError } from '@/lib/db/data-dir-lock'
 import { MigrationError } from '@/lib/db/migrations'
 import { createLogger } from '@/lib/log'
+import { superviseWorkers, WORKER_ENV } from '@/lib/workers'
 import { buildServices } from '@/services'
 
 // Process entry: config → services → Bun.serve → graceful shutdown.
@@ -15,8 +16,11 @@ if (!parsed.ok) {
   process.exit(1)
 }
 const config = parsed.config
-const logger = createLogger(config.LOG_LEVEL)
-logger.info({ modes: describeModes(config) }, 'starting')
+const workerId = process.env[WORKER_ENV]
+const rootLogger = createLogger(config.LOG_LEVEL)
+const logger = workerId === undefined ? rootLogger : rootLogger.child({ worker: Number(workerId) })
+const isPrimary = config.WORKERS > 1 && workerId === undefined
+logger.info({ modes: describeModes(config) }, isPrimary ? 'starting primary' : 'starting')
 
 const services = await buildServices(config, logger).catch((error: unknown) => {
   if (error instanceof MigrationError) {
@@ -31,6 +35,19 @@ const services = await buildServices(config, logger).catch((error: unknown) => {
   }
   process.exit(1)
 })
+
+if (isPrimary) {
+  // Migrations and the knowledge seed ran once above, before any worker exists; the workers
+  // then find nothing to do. The primary serves nothing itself.
+  await services.close()
+  const code = await superviseWorkers({
+    workers: config.WORKERS,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    logger,
+  })
+  logger.info({ code }, 'primary stopped')
+  process.exit(code)
+}
 
 const app = newApp(services)
 // Expired conversations are removed hourly in process (and on demand by an admin).
@@ -49,8 +66,9 @@ async function listen() {
       idleTimeout: 120,
       // Our body-limit middleware answers 413 with the API error body; Bun's own cap sits above it.
       maxRequestBodySize: config.BODY_LIMIT_BYTES + 64 * 1024,
-      // One listener per port: a second copy on the same port must fail loudly, not share it.
-      reusePort: false,
+      // One listener per port — a second copy on the same port must fail loudly, not share it —
+      // except for workers, which share the port on purpose.
+      reusePort: workerId !== undefined,
       development: false,
     })
   } catch (error) {
