@@ -5,6 +5,8 @@ import { type ServedApp, servedApp } from '@tests/helpers/serve'
 import { createLogger } from '@/lib/log'
 import { decision } from '@/lib/ratelimit/gcra'
 import { RateLimiter } from '@/lib/ratelimit/limiter'
+import { MemoryRateLimitStore } from '@/lib/ratelimit/memory-store'
+import { RedisRateLimitStore } from '@/lib/ratelimit/redis-store'
 import type { RateLimitStore } from '@/lib/ratelimit/store'
 import { RedisConnection } from '@/lib/redis/connection'
 
@@ -65,6 +67,37 @@ describe.skipIf(!available)('rate limits shared through Redis', () => {
     expect(rejected).toBe(900)
     expect(await metricValue(a, 'rate_limit_store_failures_total', '')).toBe(0)
     expect(await metricValue(b, 'rate_limit_store_failures_total', '')).toBe(0)
+  })
+
+  test('the Redis script and the memory store give the same answers, huge limits included', async () => {
+    const connection = new RedisConnection(redis.url, 'parity', silent, { commandTimeoutMs: 2_000 })
+    await connection.start()
+    const shared = new RedisRateLimitStore(connection)
+    const local = new MemoryRateLimitStore(1_000)
+    const key = `parity-${crypto.randomUUID()}`
+    const seen = { redis: [] as string[], memory: [] as string[] }
+    for (let i = 0; i < 8; i++) {
+      const consume = i !== 3
+      const r = await shared.check(key, 5, 60_000, consume)
+      const m = local.check(key, 5, 60_000, consume)
+      seen.redis.push(`${r.allowed}/${r.remaining}`)
+      seen.memory.push(`${m.allowed}/${m.remaining}`)
+    }
+    expect(seen.redis).toEqual(seen.memory)
+    expect(seen.redis).toEqual([
+      'true/4',
+      'true/3',
+      'true/2',
+      'true/2',
+      'true/1',
+      'true/0',
+      'false/0',
+      'false/0',
+    ])
+    // An interval below the clock's float resolution must not make Redis reject the write.
+    const huge = await shared.check(`huge-${crypto.randomUUID()}`, 1_000_000_000, 60_000, true)
+    expect(huge.allowed).toBe(true)
+    connection.close()
   })
 
   test('the naive GET-then-SET store this replaces lets far more through the same race', async () => {

@@ -5,7 +5,9 @@ import type { RedisConnection } from '@/lib/redis/connection'
 /**
  * `gcra()` from gcra.ts as one Lua script, so a check is a single atomic step on the server: no
  * read-then-write race between instances. The clock is Redis's own (`TIME`), so instances with
- * skewed clocks still share one timeline. Returns {allowed, used µs}.
+ * skewed clocks still share one timeline. The key expires when its quota is whole again (at
+ * least 1 ms: with huge limits the interval is below the clock's float resolution). Returns
+ * {allowed, used µs}.
  *   KEYS[1] the key   ARGV[1] limit   ARGV[2] window ms   ARGV[3] 1 = consume, 0 = peek
  */
 const SCRIPT = `
@@ -19,7 +21,7 @@ if tat < now then tat = now end
 local nxt = tat + interval
 if nxt - now <= window + ${EPSILON_MS} then
   if ARGV[3] == '1' then
-    redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.ceil(nxt - now))
+    redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.max(1, math.ceil(nxt - now)))
     return {1, math.floor((nxt - now) * 1000)}
   end
   return {1, math.floor((tat - now) * 1000)}
