@@ -32,7 +32,7 @@ export function newApp(services: Services) {
   app.use(secureHeaders())
   app.use('/api/*', cors({ origins: config.CORS_ORIGINS }))
   // Per client address on every API route, before any work (auth, body parsing) is spent.
-  app.use('/api/*', rateLimit('api', 'ip'))
+  if (services.rateLimiter.policies.api) app.use('/api/*', rateLimit('api', 'ip'))
   // Body checks are registered for the methods that carry bodies only, so the router never
   // runs them for GET — most of the traffic (each middleware layer costs microseconds).
   app.on(

@@ -151,6 +151,23 @@ describe('POST /ai/chat', () => {
     expect(openai.abortedChats).toBe(1)
   })
 
+  test('a JSON chat whose client leaves: upstream aborted, logged as a disconnect (499), not as an error', async () => {
+    openai.hangMs = 5_000
+    const controller = new AbortController()
+    const pending = chat(fakeApp, alice, { message: 'never mind' }, {}, controller.signal)
+    const started = Date.now()
+    while (openai.chatRequests.length === 0 && Date.now() - started < 2_000) await Bun.sleep(10)
+    controller.abort()
+    const response = await pending
+    expect(response.status).toBe(499)
+    const deadline = Date.now() + 1_000
+    while (openai.abortedChats === 0 && Date.now() < deadline) await Bun.sleep(20)
+    expect(openai.abortedChats).toBe(1)
+    expect(fakeApp.logs.some((l) => l.msg === 'unhandled error')).toBe(false)
+    const line = fakeApp.logs.findLast((l) => l.msg === 'request' && l.route === '/api/v1/ai/chat')
+    expect(line).toMatchObject({ status: 499, level: 'info' })
+  })
+
   test('every provider down → 503 LLM_UNAVAILABLE with Retry-After, JSON or stream', async () => {
     openai.failWith = 503
     for (const body of [{ message: 'x' }, { message: 'x', stream: true }]) {

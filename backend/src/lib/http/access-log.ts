@@ -26,7 +26,8 @@ export function accessLog(logger: Logger, metrics?: Metrics): MiddlewareHandler<
       user: c.get('user')?.idHash,
     }
     if (status >= 500) logger.error(line, 'request')
-    else if (status >= 400) logger.warn(line, 'request')
+    // 499: the client hung up — its choice, not a problem with its request.
+    else if (status >= 400 && status !== 499) logger.warn(line, 'request')
     else logger.info(line, 'request')
   }
 }

@@ -72,6 +72,8 @@ export function resolveClientIp(
   forwardedFor: string | undefined,
   trust: TrustProxy,
 ): string {
+  // The common case costs no parsing: Bun already gives a canonical address.
+  if (trust.mode === 'none' && peer !== undefined && !peer.includes(':')) return peer
   const peerAddress = peer === undefined ? undefined : parseHop(peer)
   if (!peerAddress) return 'unknown'
   if (trust.mode === 'none' || !forwardedFor) return peerAddress.toString()
@@ -93,7 +95,7 @@ export function resolveClientIp(
  * subscriber usually holds a whole /64 and could otherwise take a fresh address per request.
  */
 export function ipSubject(ip: string): string {
-  if (!ipaddr.IPv6.isValid(ip)) return ip
+  if (!ip.includes(':') || !ipaddr.IPv6.isValid(ip)) return ip
   const parts = ipaddr.IPv6.parse(ip).parts.slice(0, 4)
   return `${parts.map((p) => p.toString(16)).join(':')}::/64`
 }
