@@ -114,3 +114,27 @@ describe('/api/v1/admin/stats', () => {
     expect(body.rate_limits).toEqual({ rejected: 0 })
   })
 })
+
+describe('rate-limit and database metrics', () => {
+  test('a 429 moves rate_limit_rejections_total and admin stats; statements move db_query_duration_seconds', async () => {
+    const limited = await testApp({ ...LOCAL_AUTH, METRICS_TOKEN, RATE_LIMIT_AI: '1' })
+    const metrics = async () =>
+      (await limited.request('/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text()
+    const before = await metrics()
+    const conversations = () => limited.request('/api/v1/ai/conversations', { headers: user.headers })
+    expect((await conversations()).status).toBe(200)
+    expect((await conversations()).status).toBe(429)
+    const after = await metrics()
+    expect(sample(after, 'rate_limit_rejections_total', { policy: 'ai' })).toBe(1)
+    expect(sample(after, 'rate_limit_rejections_total', { policy: 'api' })).toBe(0)
+    const selects = { statement: 'select', outcome: 'ok' }
+    expect(sample(after, 'db_query_duration_seconds_count', selects)).toBeGreaterThan(
+      sample(before, 'db_query_duration_seconds_count', selects),
+    )
+    const stats = (await (await limited.request('/api/v1/admin/stats', { headers: admin.headers })).json()) as {
+      rate_limits: { rejected: number }
+    }
+    expect(stats.rate_limits).toEqual({ rejected: 1 })
+    await limited.services.close()
+  })
+})
