@@ -126,7 +126,11 @@ const schema = z
         }),
     ),
     REDIS_TIMEOUT_MS: int(250, 10, 10_000),
-    /** Rate limits are N requests per RATE_LIMIT_WINDOW_SECONDS; 0 turns one policy off. */
+    /**
+     * Rate limits are N requests per RATE_LIMIT_WINDOW_SECONDS; 0 turns one policy off. At most
+     * a million: the interval (window / N) must stay far above the float resolution of
+     * milliseconds since 1970, or the limiter would silently stop counting.
+     */
     RATE_LIMIT_ENABLED: flag(true),
     RATE_LIMIT_STORE: z.preprocess(
       unsetIfEmpty,
@@ -134,10 +138,10 @@ const schema = z
     ),
     RATE_LIMIT_FAIL_CLOSED: flag(false),
     RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
-    RATE_LIMIT_API: int(100, 0, 1_000_000_000),
-    RATE_LIMIT_AI: int(20, 0, 1_000_000_000),
-    RATE_LIMIT_AUTH_FAILURES: int(30, 0, 1_000_000_000),
-    RATE_LIMIT_INGEST: int(10, 0, 1_000_000_000),
+    RATE_LIMIT_API: int(100, 0, 1_000_000),
+    RATE_LIMIT_AI: int(20, 0, 1_000_000),
+    RATE_LIMIT_AUTH_FAILURES: int(30, 0, 1_000_000),
+    RATE_LIMIT_INGEST: int(10, 0, 1_000_000),
     RATE_LIMIT_MEMORY_MAX_KEYS: int(100_000, 100, 100_000_000),
     /** Processes sharing the port (reusePort); more than one needs DATABASE_URL. */
     WORKERS: int(1, 1, 64),

@@ -36,6 +36,12 @@ const services = await buildServices(config, logger).catch((error: unknown) => {
   process.exit(1)
 })
 
+if (isPrimary && !config.REDIS_URL) {
+  logger.warn(
+    { workers: config.WORKERS },
+    'WORKERS without REDIS_URL: each worker limits rates and caches tokens on its own (limits are per worker, and a logout reaches other workers only when their cache entry expires)',
+  )
+}
 if (isPrimary) {
   // Migrations and the knowledge seed ran once above, before any worker exists; the workers
   // then find nothing to do. The primary serves nothing itself.

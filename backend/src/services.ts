@@ -107,6 +107,10 @@ export async function buildServices(
     metrics.observeDbQuery(statement, ok, seconds),
   )
   const lifecycle = new Lifecycle()
+  // Everything that can fail at start-up runs before Redis connections exist, or closes them.
+  const verifier = overrides.verifier ?? createVerifier(config, db, logger)
+  const usersAreOurs = await ownsAuthUsers(db)
+  const questionBank = await QuestionBank.load(db)
   const redis = config.REDIS_URL ? openRedis(config.REDIS_URL, 'commands', config, logger) : undefined
   const redisListener = config.REDIS_URL
     ? openRedis(config.REDIS_URL, 'revocations', config, logger)
@@ -120,19 +124,28 @@ export async function buildServices(
     policiesFrom(config),
     { failClosed: config.RATE_LIMIT_FAIL_CLOSED, logger, recorder: metrics.rateLimitRecorder() },
   )
-  const auth = new AuthService(overrides.verifier ?? createVerifier(config, db, logger), db, logger, {
+  const auth = new AuthService(verifier, db, logger, {
     ttlMs: config.AUTH_CACHE_TTL_MS,
     maxEntries: config.AUTH_CACHE_MAX_ENTRIES,
-    ownsAuthUsers: await ownsAuthUsers(db),
+    ownsAuthUsers: usersAreOurs,
     bus: redis && redisListener ? new RedisRevocationBus(redis, redisListener, logger) : undefined,
   })
-  const assessments = new AssessmentService(new AssessmentStore(db), await QuestionBank.load(db))
+  const assessments = new AssessmentService(new AssessmentStore(db), questionBank)
   const knowledge = new KnowledgeService(
     new KnowledgeStore(db),
     overrides.embedder ?? createEmbedder(config, logger),
     logger,
   )
-  if (!overrides.skipKnowledgeInit) await knowledge.init()
+  if (!overrides.skipKnowledgeInit) {
+    try {
+      await knowledge.init()
+    } catch (error) {
+      redisListener?.close()
+      redis?.close()
+      if (ownsDb) await rawDb.close()
+      throw error
+    }
+  }
   const llm: LlmRouter = overrides.llm ?? createLlmRouter(config, logger, metrics.llmRecorder())
   const breakerStats = (): BreakerStats[] => [
     ...(auth.verifier.breakerStats ? [auth.verifier.breakerStats()] : []),

@@ -24,7 +24,7 @@ import { signLocalToken } from '@/lib/auth/local-tokens'
 const DURATION = Number(process.argv[2] ?? 30)
 const SECRET = 'pilar-load-bench-secret-0123456789abcdef'
 const USERS = 64
-const HIGH = '1000000000'
+const HIGH = '1000000' // the most the config allows per window
 const MIX = join(import.meta.dir, 'load/mix.lua')
 
 interface WrkResult {

@@ -131,7 +131,9 @@ describe('rate-limit and database metrics', () => {
     expect(sample(after, 'db_query_duration_seconds_count', selects)).toBeGreaterThan(
       sample(before, 'db_query_duration_seconds_count', selects),
     )
-    const stats = (await (await limited.request('/api/v1/admin/stats', { headers: admin.headers })).json()) as {
+    const stats = (await (
+      await limited.request('/api/v1/admin/stats', { headers: admin.headers })
+    ).json()) as {
       rate_limits: { rejected: number }
     }
     expect(stats.rate_limits).toEqual({ rejected: 1 })

@@ -140,6 +140,7 @@ describe.skipIf(!available)('rate limits shared through Redis', () => {
   test('a logout on one instance is refused on the other at once', async () => {
     const env = { REDIS_URL: redis.url }
     const [a, b] = [await serve(env), await serve(env)]
+    expect(await until(() => b.services.auth.bus?.listening === true, 5_000)).toBe(true)
     const user = await newUser()
     // B has verified and cached the token.
     expect((await b.fetch('/api/v1/auth/me', { headers: user.headers })).status).toBe(200)
@@ -148,6 +149,23 @@ describe.skipIf(!available)('rate limits shared through Redis', () => {
     const after = await b.fetch('/api/v1/auth/me', { headers: user.headers })
     expect(after.status).toBe(401)
   })
+
+  test('after Redis restarts, logouts still reach the other instance', async () => {
+    const env = { REDIS_URL: redis.url }
+    const [a, b] = [await serve(env), await serve(env)]
+    const user = await newUser()
+    expect((await b.fetch('/api/v1/auth/me', { headers: user.headers })).status).toBe(200)
+    await redis.stop()
+    await redis.start()
+    const bothListening = () =>
+      [a, b].every((app) => app.services.redis?.connected && app.services.auth.bus?.listening)
+    expect(await until(bothListening, 10_000)).toBe(true)
+    // B cleared its cache on reconnecting (it may have missed announcements); fill it again.
+    expect((await b.fetch('/api/v1/auth/me', { headers: user.headers })).status).toBe(200)
+    expect(b.services.auth.stats().size).toBeGreaterThan(0)
+    expect((await a.fetch('/api/v1/auth/logout', { method: 'POST', headers: user.headers })).status).toBe(204)
+    expect((await b.fetch('/api/v1/auth/me', { headers: user.headers })).status).toBe(401)
+  }, 20_000)
 
   test('control: without Redis the other instance keeps serving the logged-out token from its cache', async () => {
     const [a, b] = [await serve({}), await serve({})]

@@ -44,6 +44,8 @@ describe('client address', () => {
     expect(parseTrustProxy('maybe')).toHaveProperty('error')
     expect(parseTrustProxy('10.0.0.0/33')).toHaveProperty('error')
     expect(parseTrustProxy('1.2.3')).toHaveProperty('error')
+    expect(parseTrustProxy('010.0.0.0/8')).toHaveProperty('error')
+    expect(trust('10.0.0.0/8, fd00::/8')).toMatchObject({ mode: 'ranges' })
     expect(trust('private,::1')).toMatchObject({ mode: 'ranges', names: ['private'] })
   })
 })

@@ -63,23 +63,29 @@ export class AuthService {
 
   #applyRevocation(revocation: Revocation) {
     if (revocation.kind === 'token') this.cache.evictKey(revocation.key)
-    else this.cache.evictUser(revocation.kind === 'user' ? revocation.userId : undefined)
+    else if (revocation.kind === 'user') this.cache.evictUserHash(revocation.userHash)
+    else this.cache.evictUser()
+  }
+
+  /** The cross-instance announcement channel, when there is one (Redis). */
+  get bus(): RevocationBus | undefined {
+    return this.options.bus
   }
 
   get mode() {
     return this.verifier.mode
   }
 
-  /**
-   * The user behind an `Authorization` header value; throws (or rejects with) a 401 or 503
-   * ApiError. A cached token is answered synchronously; only a miss returns a promise.
-   */
   /** The user for a token already in the cache, or undefined; never verifies anything. */
   cachedUser(header: string | undefined): AuthUser | undefined {
     const bearer = parseBearer(header)
     return bearer.ok ? this.cache.peek(bearer.token) : undefined
   }
 
+  /**
+   * The user behind an `Authorization` header value; throws (or rejects with) a 401 or 503
+   * ApiError. A cached token is answered synchronously; only a miss returns a promise.
+   */
   authenticate(header: string | undefined): AuthUser | Promise<AuthUser> {
     const bearer = parseBearer(header)
     if (!bearer.ok) {
@@ -131,7 +137,9 @@ export class AuthService {
 
   /** Evicts one user's cached tokens, or all of them. */
   invalidate(userId?: string): number {
-    void this.options.bus?.publish(userId === undefined ? { kind: 'all' } : { kind: 'user', userId })
+    void this.options.bus?.publish(
+      userId === undefined ? { kind: 'all' } : { kind: 'user', userHash: hashUserId(userId) },
+    )
     return this.cache.evictUser(userId)
   }
 

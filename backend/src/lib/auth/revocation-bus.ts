@@ -3,9 +3,9 @@ import type { RedisConnection } from '@/lib/redis/connection'
 
 /**
  * What one instance tells the others to forget from their token caches. Tokens travel only as
- * their SHA-256 key (see bearer.ts), never raw.
+ * their SHA-256 key (see bearer.ts) and users as the hash of their id, never raw.
  */
-export type Revocation = { kind: 'token'; key: string } | { kind: 'user'; userId: string } | { kind: 'all' }
+export type Revocation = { kind: 'token'; key: string } | { kind: 'user'; userHash: string } | { kind: 'all' }
 
 export interface RevocationBus {
   /** Tells every other instance; never throws (a failure is logged and the TTL still bounds it). */
@@ -15,6 +15,8 @@ export interface RevocationBus {
    * reconnects: messages sent meanwhile were lost, so everything cached must be distrusted.
    */
   subscribe(onRevocation: (revocation: Revocation) => void, onResync: () => void): void
+  /** Whether announcements from other instances are being received right now. */
+  readonly listening: boolean
   close(): void
 }
 
@@ -22,13 +24,13 @@ const CHANNEL = 'pilar:auth:revocations'
 
 function parse(message: string): Revocation | undefined {
   try {
-    const value = JSON.parse(message) as Partial<Revocation> & { key?: unknown; userId?: unknown }
+    const value = JSON.parse(message) as Partial<Revocation> & { key?: unknown; userHash?: unknown }
     if (value.kind === 'all') return { kind: 'all' }
     if (value.kind === 'token' && typeof value.key === 'string' && /^[0-9a-f]{64}$/.test(value.key)) {
       return { kind: 'token', key: value.key }
     }
-    if (value.kind === 'user' && typeof value.userId === 'string')
-      return { kind: 'user', userId: value.userId }
+    if (value.kind === 'user' && typeof value.userHash === 'string')
+      return { kind: 'user', userHash: value.userHash }
   } catch {}
   return undefined
 }
@@ -42,7 +44,7 @@ function parse(message: string): Revocation | undefined {
 export class RedisRevocationBus implements RevocationBus {
   /** Tags this instance's own messages, which it has already applied locally. */
   readonly #origin = crypto.randomUUID()
-  #subscribed = false
+  #listening = false
 
   constructor(
     private readonly commands: RedisConnection,
@@ -76,14 +78,24 @@ export class RedisRevocationBus implements RevocationBus {
     if (this.listener.connected) void this.#subscribe(handle)
   }
 
+  /** True once the subscription is in place on the current connection. */
+  get listening(): boolean {
+    return this.#listening && this.listener.connected
+  }
+
   async #subscribe(handle: (message: string) => void) {
-    if (this.#subscribed) return
-    this.#subscribed = true
+    this.#listening = false
     try {
-      // Bun's client renews its subscriptions by itself after a reconnect.
+      // Bun's client does not renew subscriptions after a reconnect (measured on Bun 1.4.5: a
+      // PUBLISH then reaches nobody), and subscribing again adds the listener a second time:
+      // drop the stale registration, then subscribe afresh.
+      // (Bun throws if the client is not in subscriber mode, e.g. on a fresh connection.)
+      try {
+        await this.listener.client.unsubscribe(CHANNEL)
+      } catch {}
       await this.listener.client.subscribe(CHANNEL, handle)
+      this.#listening = true
     } catch (error) {
-      this.#subscribed = false
       this.logger.warn({ err: error }, 'could not subscribe to token revocations; retrying on reconnect')
     }
   }

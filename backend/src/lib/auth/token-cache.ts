@@ -157,6 +157,19 @@ export class TokenCache {
     return this.#entries.delete(key)
   }
 
+  /** `evictUser` by the hash of the user id, as other instances announce it. */
+  evictUserHash(idHash: string): number {
+    let count = 0
+    for (const [key, entry] of this.#entries) {
+      if (entry.user.idHash === idHash) {
+        this.#entries.delete(key)
+        count++
+      }
+    }
+    for (const key of [...this.#flights.keys()]) this.#abandonFlight(key)
+    return count
+  }
+
   /** Forgets every token of one user, or everything; returns how many entries went. */
   evictUser(userId?: string): number {
     if (userId === undefined) {

@@ -40,7 +40,7 @@ export function handleError(err: Error, c: Context<AppEnv>) {
   // The client hung up first (its abort cancelled our upstream work): nobody will read an
   // answer, and nothing failed on our side. 499 is the de-facto "client closed request".
   if (c.req.raw.signal.aborted) {
-    logger?.info({ request_id: c.get('requestId'), reason: err.name }, 'client closed the request')
+    logger?.info({ request_id: c.get('requestId'), err }, 'client closed the request')
     return new Response(null, { status: 499 })
   }
   if (isDatabaseUnavailable(err)) {

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import type { AuthUser } from '@/lib/auth/types'
 import { ApiError } from '@/lib/errors/api-error'
 import type { AppEnv } from '@/lib/http/context'
 import { decide, ipKey, rateLimited } from '@/lib/http/rate-limit'
@@ -12,6 +13,8 @@ async function authenticate(c: Context<AppEnv>) {
     c.set('user', cached)
     return cached
   }
+  // No token at all is a plain 401: not a guess, and not worth a rate-limit check.
+  if (header === undefined) return auth.authenticate(header) as AuthUser // throws the 401
   // Anything else is about to cost a verification. An address that has sent too many bad
   // tokens is refused first (this only looks; a failure below is what spends the quota).
   const subject = ipKey(c)
@@ -25,8 +28,8 @@ async function authenticate(c: Context<AppEnv>) {
     c.set('user', user)
     return user
   } catch (error) {
-    // Only a token that was sent and refused counts: a missing header is not a guess.
-    if (header !== undefined && error instanceof ApiError && error.code === 'UNAUTHORIZED') {
+    // Only a token that was sent and refused counts.
+    if (error instanceof ApiError && error.code === 'UNAUTHORIZED') {
       await decide(c, 'auth_failures', subject, true)
     }
     throw error

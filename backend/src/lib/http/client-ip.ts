@@ -32,7 +32,7 @@ export function parseTrustProxy(value: string | undefined): TrustProxy | { error
     .filter(Boolean)) {
     const named = NAMED_RANGES.find((n) => n.toLowerCase() === item)
     if (named) names.push(named)
-    else if (ipaddr.isValidCIDR(item)) ranges.push(ipaddr.parseCIDR(item))
+    else if (isStrictCidr(item)) ranges.push(ipaddr.parseCIDR(item))
     else if (isStrictAddress(item)) {
       const address = ipaddr.process(item)
       ranges.push([address, address.kind() === 'ipv4' ? 32 : 128])
@@ -44,6 +44,11 @@ export function parseTrustProxy(value: string | undefined): TrustProxy | { error
     }
   }
   return { mode: 'ranges', ranges, names }
+}
+
+// ipaddr.js also accepts octal and short IPv4 forms (`010.0.0.0/8` is 8.0.0.0/8): refuse them.
+function isStrictCidr(text: string): boolean {
+  return text.includes(':') ? ipaddr.IPv6.isValidCIDR(text) : ipaddr.IPv4.isValidCIDRFourPartDecimal(text)
 }
 
 function isStrictAddress(text: string): boolean {
