@@ -1,5 +1,5 @@
+import ipaddr from 'ipaddr.js'
 import { z } from 'zod'
-import { parseTrustProxy, type TrustProxy } from '@/lib/http/client-ip'
 
 /**
  * One zod schema over the environment. Every variable has a default or is optional, so a bare
@@ -10,6 +10,61 @@ import { parseTrustProxy, type TrustProxy } from '@/lib/http/client-ip'
 
 const PROVIDERS = ['local', 'openai', 'anthropic'] as const
 export type LlmProviderName = (typeof PROVIDERS)[number]
+
+type Address = ipaddr.IPv4 | ipaddr.IPv6
+
+/**
+ * Which peers may tell us the client's address in `X-Forwarded-For` (`TRUST_PROXY`):
+ * - `none` (the default): nobody; the client is the socket's peer, whatever headers say;
+ * - `peer`: the immediate peer is our proxy (one hop), so the client is the right-most entry;
+ * - `ranges`: peers in these ranges are our proxies; walking the header right to left, the
+ *   client is the first address outside them (the right-most untrusted hop). Entries to its
+ *   left were written by the client itself and prove nothing.
+ * Parsed here, with the rest of the environment, so a bad value stops start-up with the others.
+ */
+export type TrustProxy =
+  | { mode: 'none' }
+  | { mode: 'peer' }
+  | { mode: 'ranges'; ranges: [Address, number][]; names: string[] }
+
+const NAMED_RANGES = ['loopback', 'private', 'linkLocal', 'uniqueLocal'] as const
+
+// ipaddr.js also accepts octal and short IPv4 forms (`010.0.0.0/8` is 8.0.0.0/8): refuse them.
+function isStrictCidr(text: string): boolean {
+  return text.includes(':') ? ipaddr.IPv6.isValidCIDR(text) : ipaddr.IPv4.isValidCIDRFourPartDecimal(text)
+}
+
+/** A plain IPv4 (four decimal parts) or IPv6 address. */
+export function isStrictAddress(text: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text)
+}
+
+/** Parses `TRUST_PROXY`: false | true | a comma list of IPs, CIDRs and loopback/private/linklocal/uniquelocal. */
+export function parseTrustProxy(value: string | undefined): TrustProxy | { error: string } {
+  const text = value?.trim().toLowerCase() ?? ''
+  if (['', 'false', '0', 'no'].includes(text)) return { mode: 'none' }
+  if (['true', '1', 'yes'].includes(text)) return { mode: 'peer' }
+  const ranges: [Address, number][] = []
+  const names: string[] = []
+  for (const item of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const named = NAMED_RANGES.find((n) => n.toLowerCase() === item)
+    if (named) names.push(named)
+    else if (isStrictCidr(item)) ranges.push(ipaddr.parseCIDR(item))
+    else if (isStrictAddress(item)) {
+      const address = ipaddr.process(item)
+      ranges.push([address, address.kind() === 'ipv4' ? 32 : 128])
+    } else {
+      return {
+        error:
+          'must be true, false, or a comma list of IPs, CIDRs and loopback/private/linklocal/uniquelocal',
+      }
+    }
+  }
+  return { mode: 'ranges', ranges, names }
+}
 
 // An empty variable (`FOO=` in a .env file) means "not set", not "set to the empty string".
 const unsetIfEmpty = (value: unknown) =>
@@ -167,16 +222,91 @@ const schema = z
     const llmChain = [...new Set<LlmProviderName>([llmProvider, ...env.LLM_FALLBACK_PROVIDERS])]
     const databasePrepare =
       env.DATABASE_PREPARE ?? !(env.DATABASE_URL && new URL(env.DATABASE_URL).port === '6543')
+    const embeddingsProvider = env.EMBEDDINGS_PROVIDER ?? (env.OPENAI_API_KEY ? 'openai' : 'local')
+    const rateLimitStore = env.RATE_LIMIT_STORE ?? (env.REDIS_URL ? ('redis' as const) : ('memory' as const))
+    // One breaker policy for every upstream (auth server, each LLM provider, embeddings).
+    const breaker = {
+      errorThresholdPercent: env.BREAKER_ERROR_THRESHOLD_PERCENT,
+      volumeThreshold: env.BREAKER_VOLUME_THRESHOLD,
+      resetTimeoutMs: env.BREAKER_RESET_TIMEOUT_MS,
+    }
+    const openai = {
+      apiKey: env.OPENAI_API_KEY,
+      baseURL: env.OPENAI_BASE_URL,
+      chatModel: env.OPENAI_CHAT_MODEL,
+      chatFallbackModel: env.OPENAI_CHAT_FALLBACK_MODEL,
+      embedModel: env.OPENAI_EMBED_MODEL,
+    }
     return {
       ...env,
       LLM_PROVIDER: llmProvider,
-      EMBEDDINGS_PROVIDER: env.EMBEDDINGS_PROVIDER ?? (env.OPENAI_API_KEY ? 'openai' : 'local'),
+      EMBEDDINGS_PROVIDER: embeddingsProvider,
       DATABASE_PREPARE: databasePrepare,
       /** Providers in the order the failover router tries them, without repeats. */
       llmChain,
-      rateLimitStore: env.RATE_LIMIT_STORE ?? (env.REDIS_URL ? ('redis' as const) : ('memory' as const)),
+      rateLimitStore,
       databaseMode: env.DATABASE_URL ? ('postgres' as const) : ('embedded' as const),
       authMode: env.SUPABASE_URL ? ('supabase' as const) : ('local' as const),
+      // Grouped slices: each part of the system is handed its own, never the whole config.
+      breaker,
+      database: {
+        url: env.DATABASE_URL,
+        prepare: databasePrepare,
+        maxConnections: env.DATABASE_POOL_MAX,
+        dataDir: env.DATA_DIR,
+      },
+      auth: {
+        supabaseUrl: env.SUPABASE_URL,
+        supabaseApiKey: env.SUPABASE_ANON_KEY ?? env.SUPABASE_SERVICE_ROLE_KEY,
+        localJwtSecret: env.LOCAL_JWT_SECRET,
+        supabaseJwtSecret: env.SUPABASE_JWT_SECRET,
+        dataDir: env.DATA_DIR,
+        cacheTtlMs: env.AUTH_CACHE_TTL_MS,
+        cacheMaxEntries: env.AUTH_CACHE_MAX_ENTRIES,
+        breaker,
+      },
+      llm: {
+        chain: llmChain,
+        timeoutMs: env.LLM_TIMEOUT_MS,
+        firstTokenTimeoutMs: env.LLM_FIRST_TOKEN_TIMEOUT_MS,
+        maxOutputTokens: env.LLM_MAX_OUTPUT_TOKENS,
+        openai,
+        anthropic: {
+          apiKey: env.ANTHROPIC_API_KEY,
+          baseURL: env.ANTHROPIC_BASE_URL,
+          chatModel: env.ANTHROPIC_CHAT_MODEL,
+          chatFallbackModel: env.ANTHROPIC_CHAT_FALLBACK_MODEL,
+        },
+        langsmith: {
+          enabled: env.LANGSMITH_TRACING,
+          apiKey: env.LANGSMITH_API_KEY,
+          endpoint: env.LANGSMITH_ENDPOINT,
+          project: env.LANGSMITH_PROJECT,
+        },
+        breaker,
+      },
+      embeddings: { provider: embeddingsProvider, openai, breaker },
+      rateLimit: {
+        enabled: env.RATE_LIMIT_ENABLED,
+        store: rateLimitStore,
+        failClosed: env.RATE_LIMIT_FAIL_CLOSED,
+        windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+        limits: {
+          api: env.RATE_LIMIT_API,
+          ai: env.RATE_LIMIT_AI,
+          auth_failures: env.RATE_LIMIT_AUTH_FAILURES,
+          ingest: env.RATE_LIMIT_INGEST,
+        },
+        memoryMaxKeys: env.RATE_LIMIT_MEMORY_MAX_KEYS,
+      },
+      redis: { url: env.REDIS_URL, commandTimeoutMs: env.REDIS_TIMEOUT_MS },
+      http: {
+        corsOrigins: env.CORS_ORIGINS,
+        trustProxy: env.TRUST_PROXY,
+        bodyLimitBytes: env.BODY_LIMIT_BYTES,
+        metricsToken: env.METRICS_TOKEN,
+        streamHeartbeatMs: env.STREAM_HEARTBEAT_MS,
+      },
     }
   })
 

@@ -1,10 +1,10 @@
 import { newApp } from '@/app'
 import { describeModes, loadConfig } from '@/config'
+import { buildContainer } from '@/container'
 import { DataDirLockedError } from '@/lib/db/data-dir-lock'
 import { MigrationError } from '@/lib/db/migrations'
 import { createLogger } from '@/lib/log'
 import { superviseWorkers, WORKER_ENV } from '@/lib/workers'
-import { buildServices } from '@/services'
 
 // Process entry: config → services → Bun.serve → graceful shutdown.
 
@@ -22,7 +22,7 @@ const logger = workerId === undefined ? rootLogger : rootLogger.child({ worker: 
 const isPrimary = config.WORKERS > 1 && workerId === undefined
 logger.info({ modes: describeModes(config) }, isPrimary ? 'starting primary' : 'starting')
 
-const services = await buildServices(config, logger).catch((error: unknown) => {
+const services = await buildContainer(config, logger).catch((error: unknown) => {
   if (error instanceof MigrationError) {
     logger.fatal(
       { file: error.file, postgres_error: error.postgresMessage },

@@ -4,10 +4,10 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { spawnBenchServer } from '@tests/helpers/bench-server'
 import { loadConfig } from '@/config'
+import { MIGRATIONS_DIR } from '@/container'
 import { signLocalToken } from '@/lib/auth/local-tokens'
 import { migrate, readMigrations } from '@/lib/db/migrations'
 import { openDatabase } from '@/lib/db/open'
-import { MIGRATIONS_DIR } from '@/services'
 
 /**
  * bun run bench assessments [--answers 1000] [--levels 1,16,64]
@@ -38,7 +38,7 @@ try {
   // real migrations plus enough probe questions for every answer to target its own question.
   const parsed = loadConfig({ DATA_DIR: dataDir })
   if (!parsed.ok) throw new Error(parsed.problems.join('; '))
-  const setup = await openDatabase(parsed.config)
+  const setup = await openDatabase(parsed.config.database)
   await migrate(setup, readMigrations(MIGRATIONS_DIR))
   await setup.transaction(async (tx) => {
     for (let n = 1; n <= ANSWERS; n++) {

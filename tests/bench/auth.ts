@@ -8,13 +8,13 @@ import { spawnBenchServer } from '@tests/helpers/bench-server'
 import pino from 'pino'
 import { newApp } from '@/app'
 import { loadConfig } from '@/config'
+import { buildContainer, MIGRATIONS_DIR } from '@/container'
 import { signLocalToken } from '@/lib/auth/local-tokens'
 import { bootstrap } from '@/lib/db/bootstrap'
 import { withRoles } from '@/lib/db/database'
 import { migrate, readMigrations } from '@/lib/db/migrations'
 import { openPglite } from '@/lib/db/pglite'
 import { createLogger } from '@/lib/log'
-import { buildServices, MIGRATIONS_DIR } from '@/services'
 
 /**
  * bun run bench auth [--users 1000] [--per-user 20] [--part abc]
@@ -60,7 +60,7 @@ async function partA() {
       AUTH_CACHE_TTL_MS: String(ttlMs),
     })
     if (!parsed.ok) throw new Error(parsed.problems.join('; '))
-    const app = newApp(await buildServices(parsed.config, silent, { db }))
+    const app = newApp(await buildContainer(parsed.config, silent, { db }))
     fake.reset()
     fake.latencyMs = UPSTREAM_LATENCY_MS
     // Round-robin over users: each user's 20 requests are spread over the run, as real traffic is.
@@ -186,7 +186,7 @@ async function partC() {
   const db = withRoles(driver)
   await migrate(db, readMigrations(MIGRATIONS_DIR))
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: true }))
-  const app = newApp(await buildServices(parsed.config, logger, { db }))
+  const app = newApp(await buildContainer(parsed.config, logger, { db }))
   const token = await signLocalToken(secret, { email: 'bench@example.test', ttlSeconds: 3_600 })
   const init = { headers: { authorization: `Bearer ${token}` } }
   const perRequestUs = async (path: string, n: number) => {

@@ -1,5 +1,5 @@
+import { LocalEmbedder } from '@/lib/llm/providers/local/embeddings'
 import { type Embedder, EmbedderUnavailableError } from '@/lib/rag/embedder'
-import { LocalEmbedder } from '@/lib/rag/local-embedder'
 
 /** The local embedder with an off switch: same model, so only availability changes. */
 export class SwitchableEmbedder implements Embedder {

@@ -1,5 +1,5 @@
 import type { Server } from 'bun'
-import { LocalEmbedder } from '@/lib/rag/local-embedder'
+import { LocalEmbedder } from '@/lib/llm/providers/local/embeddings'
 
 /**
  * An OpenAI API stand-in on a loopback socket, for the official SDK: `POST /v1/embeddings`

@@ -2,8 +2,8 @@ import { Writable } from 'node:stream'
 import { sharedDatabase } from '@tests/helpers/db'
 import { newApp } from '@/app'
 import { type Config, loadConfig } from '@/config'
+import { buildContainer, type Container, type ContainerOverrides } from '@/container'
 import { createLogger } from '@/lib/log'
-import { buildServices, type ServiceOverrides, type Services } from '@/services'
 
 /**
  * Rate limits high enough that ordinary tests never meet them (they all share one in-process
@@ -34,7 +34,7 @@ export type LogLines = Record<string, unknown>[]
 
 export interface TestApp {
   app: ReturnType<typeof newApp>
-  services: Services
+  services: Container
   logs: LogLines
   /** `app.request` with the path resolved against a fake origin. */
   request(path: string, init?: RequestInit): Promise<Response>
@@ -43,7 +43,7 @@ export interface TestApp {
 /** The real app over the shared PGlite, with its log captured in memory. */
 export async function testApp(
   env: Record<string, string> = {},
-  overrides: Omit<ServiceOverrides, 'db'> = {},
+  overrides: Omit<ContainerOverrides, 'db'> = {},
 ): Promise<TestApp> {
   const { db } = await sharedDatabase()
   const logs: LogLines = []
@@ -54,7 +54,7 @@ export async function testApp(
     },
   })
   const config = testConfig(env)
-  const services = await buildServices(config, createLogger(config.LOG_LEVEL, sink), { ...overrides, db })
+  const services = await buildContainer(config, createLogger(config.LOG_LEVEL, sink), { ...overrides, db })
   const app = newApp(services)
   return {
     app,

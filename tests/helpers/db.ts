@@ -1,8 +1,8 @@
+import { MIGRATIONS_DIR } from '@/container'
 import { bootstrap } from '@/lib/db/bootstrap'
 import { type Database, withRoles } from '@/lib/db/database'
 import { migrate, readMigrations } from '@/lib/db/migrations'
 import { openPglite } from '@/lib/db/pglite'
-import { MIGRATIONS_DIR } from '@/services'
 
 export interface SharedDatabase {
   db: Database

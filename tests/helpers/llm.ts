@@ -1,5 +1,5 @@
 import type { FakeOpenAI } from '@tests/fakes/openai'
-import { OpenAIProvider } from '@/lib/llm/providers/openai/provider'
+import { OpenAIProvider } from '@/lib/llm/providers/openai/chat'
 import { LlmRouter } from '@/lib/llm/router'
 import type { LlmTracer } from '@/lib/llm/tracing'
 import { createLogger } from '@/lib/log'

@@ -1,5 +1,5 @@
 import { type TestApp, testApp } from '@tests/helpers/app'
-import type { ServiceOverrides } from '@/services'
+import type { ContainerOverrides } from '@/container'
 
 export interface ServedApp extends TestApp {
   url: string
@@ -11,7 +11,7 @@ export interface ServedApp extends TestApp {
 /** A test app behind a real Bun.serve on a loopback port, for what needs the socket's address. */
 export async function servedApp(
   env: Record<string, string> = {},
-  overrides: Omit<ServiceOverrides, 'db'> = {},
+  overrides: Omit<ContainerOverrides, 'db'> = {},
 ): Promise<ServedApp> {
   const test = await testApp(env, overrides)
   const server = Bun.serve({

@@ -3,7 +3,7 @@ import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
 import type { Database } from '@/lib/db/database'
-import { currentUser, requireAuth } from '@/lib/http/auth'
+import { requireAuth } from '@/lib/http/auth'
 import type { Assessment } from '@/services/assessments/service'
 
 // 200 different answers need 200 questions in one pillar: this file adds probe questions to
@@ -33,7 +33,7 @@ beforeAll(async () => {
   // The approach of the system this replaces, kept only here to prove the test can fail:
   // read the responses, merge in application code, write the whole object back.
   t.app.post('/api/v1/test/naive-answers/:id', requireAuth(), async (c) => {
-    const me = currentUser(c)
+    const me = c.get('user')
     const id = c.req.param('id')
     const { question_id, answer } = await c.req.json<{ question_id: string; answer: number }>()
     const [row] = await db.asUser(me.claims, (tx) =>

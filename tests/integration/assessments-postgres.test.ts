@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type PostgresServer, postgresBinDir, startPostgres } from '@tests/helpers/postgres-server'
+import { MIGRATIONS_DIR } from '@/container'
 import { bootstrap } from '@/lib/db/bootstrap'
 import { type Database, withRoles } from '@/lib/db/database'
 import { migrate, readMigrations } from '@/lib/db/migrations'
 import { openPostgres } from '@/lib/db/postgres'
-import { MIGRATIONS_DIR } from '@/services'
 
 // PGlite is one connection, so concurrency there is interleaving. This runs the same atomic
 // write on a real PostgreSQL server with 20 connections, where 200 transactions truly overlap

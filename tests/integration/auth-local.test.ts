@@ -164,7 +164,7 @@ describe('admin routes', () => {
       evicted: number
     }
     expect(all.evicted).toBeGreaterThan(0)
-    expect(t.services.auth.stats().size).toBe(0)
+    expect(t.services.auth.counters().size).toBe(0)
   })
 
   test('/ready names the auth mode', async () => {

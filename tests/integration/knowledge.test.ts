@@ -5,7 +5,7 @@ import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
 import type { Database, Tx } from '@/lib/db/database'
 import type { ErrorBody } from '@/lib/errors/api-error'
-import { LocalEmbedder } from '@/lib/rag/local-embedder'
+import { LocalEmbedder } from '@/lib/llm/providers/local/embeddings'
 import { PILLAR_IDS } from '@/services/pilar/framework'
 
 type Result = { id: string; content: string; metadata: Record<string, unknown>; similarity: number }

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
+import { MIGRATIONS_DIR } from '@/container'
 import { bootstrap } from '@/lib/db/bootstrap'
 import type { Database } from '@/lib/db/database'
 import { MigrationError, migrate, migrationStatus, readMigrations } from '@/lib/db/migrations'
-import { MIGRATIONS_DIR } from '@/services'
 
 let db: Database
 let firstRun: string[]

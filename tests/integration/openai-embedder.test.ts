@@ -1,8 +1,8 @@
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
 import { FakeOpenAI } from '@tests/fakes/openai'
+import { EMBED_BATCH_SIZE, OpenAIEmbedder } from '@/lib/llm/providers/openai/embeddings'
 import { createLogger } from '@/lib/log'
 import { EmbedderUnavailableError } from '@/lib/rag/embedder'
-import { EMBED_BATCH_SIZE, OpenAIEmbedder } from '@/lib/rag/openai-embedder'
 
 // The real OpenAI SDK against a wire-level fake on loopback.
 const fake = new FakeOpenAI().start()

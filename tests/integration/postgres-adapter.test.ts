@@ -4,11 +4,11 @@ import { vector } from '@electric-sql/pglite-pgvector'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
 import { freePort } from '@tests/helpers/ports'
+import { MIGRATIONS_DIR } from '@/container'
 import { bootstrap } from '@/lib/db/bootstrap'
 import { type Database, withRoles } from '@/lib/db/database'
 import { migrate, readMigrations } from '@/lib/db/migrations'
 import { openPostgres } from '@/lib/db/postgres'
-import { MIGRATIONS_DIR } from '@/services'
 
 // The DATABASE_URL adapter (Bun.sql) against a real Postgres wire protocol: a separate PGlite
 // served over a loopback socket. Prepared statements off, as behind Supabase's pooler.

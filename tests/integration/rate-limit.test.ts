@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { LOCAL_AUTH, newUser } from '@tests/helpers/auth'
+import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
 import { type ServedApp, servedApp } from '@tests/helpers/serve'
 
 // Rate limits through a real socket (the client address comes from it), memory store.
@@ -9,6 +10,8 @@ async function serve(env: Record<string, string>) {
   served.push(app)
   return app
 }
+// The first server of the file may be the one that initializes the shared database.
+beforeAll(() => sharedDatabase(), DB_SETUP_TIMEOUT_MS)
 afterAll(async () => {
   for (const app of served) await app.stop()
 })
@@ -111,7 +114,7 @@ describe('failed authentication per address', () => {
     const fresh = await newUser()
     expect((await app.fetch('/api/v1/auth/me', { headers: fresh.headers })).status).toBe(429)
     // Verified: the good token and the first bad one (repeats of it hit the negative cache).
-    expect(app.services.auth.stats().upstream_calls).toBe(2)
+    expect(app.services.auth.counters().upstream_calls).toBe(2)
     // …but a token already known to be good is not a guess.
     expect((await app.fetch('/api/v1/auth/me', { headers: known.headers })).status).toBe(200)
   })

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { ipSubject, parseTrustProxy, resolveClientIp, type TrustProxy } from '@/lib/http/client-ip'
+import { parseTrustProxy, type TrustProxy } from '@/config'
+import { ipSubject, resolveClientIp } from '@/lib/http/client-ip'
 
 function trust(value: string): TrustProxy {
   const parsed = parseTrustProxy(value)

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
+import { LocalEmbedder, tokenize } from '@/lib/llm/providers/local/embeddings'
 import { EMBEDDING_DIMENSIONS } from '@/lib/rag/embedder'
-import { LocalEmbedder, tokenize } from '@/lib/rag/local-embedder'
 
 const embedder = new LocalEmbedder()
 const cosine = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0)

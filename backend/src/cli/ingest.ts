@@ -3,11 +3,11 @@ import { basename, extname, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import cliProgress from 'cli-progress'
 import { loadConfig } from '@/config'
+import { MIGRATIONS_DIR } from '@/container'
 import { migrate, readMigrations } from '@/lib/db/migrations'
 import { openDatabase } from '@/lib/db/open'
 import { createLogger } from '@/lib/log'
 import { createEmbedder } from '@/lib/rag/create-embedder'
-import { MIGRATIONS_DIR } from '@/services'
 import { type IngestDocument, KnowledgeService } from '@/services/knowledge/service'
 import { KnowledgeStore } from '@/services/knowledge/store'
 import { MODES, type Mode, PILLAR_IDS, PILLARS, type PillarId } from '@/services/pilar/framework'
@@ -71,7 +71,7 @@ const parsed = loadConfig(process.env)
 if (!parsed.ok) fail(`Invalid configuration:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}`)
 const config = parsed.config
 const logger = createLogger('warn')
-const db = await openDatabase(config).catch((error: unknown) =>
+const db = await openDatabase(config.database).catch((error: unknown) =>
   fail(
     `${error instanceof Error ? error.message : String(error)}\n` +
       'While the server runs on the embedded database, ingest through POST /api/v1/rag/ingest instead.',
@@ -79,7 +79,11 @@ const db = await openDatabase(config).catch((error: unknown) =>
 )
 try {
   await migrate(db, readMigrations(MIGRATIONS_DIR))
-  const knowledge = new KnowledgeService(new KnowledgeStore(db), createEmbedder(config, logger), logger)
+  const knowledge = new KnowledgeService(
+    new KnowledgeStore(db),
+    createEmbedder(config.embeddings, logger),
+    logger,
+  )
   const bar = new cliProgress.SingleBar(
     { format: 'ingest [{bar}] {value}/{total} files | {chunks} chunks', hideCursor: true },
     cliProgress.Presets.shades_classic,

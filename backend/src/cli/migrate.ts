@@ -1,7 +1,7 @@
 import { loadConfig } from '@/config'
+import { MIGRATIONS_DIR } from '@/container'
 import { migrate, readMigrations } from '@/lib/db/migrations'
 import { openDatabase } from '@/lib/db/open'
-import { MIGRATIONS_DIR } from '@/services'
 
 // `bun run migrate`: bootstrap (when not Supabase) and apply pending migrations, then exit.
 const parsed = loadConfig(process.env)
@@ -9,7 +9,7 @@ if (!parsed.ok) {
   console.error(`Invalid configuration:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}`)
   process.exit(1)
 }
-const db = await openDatabase(parsed.config)
+const db = await openDatabase(parsed.config.database)
 try {
   const migrations = readMigrations(MIGRATIONS_DIR)
   const applied = await migrate(db, migrations)

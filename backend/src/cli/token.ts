@@ -60,7 +60,7 @@ if (config.DATA_DIR === ':memory:' && !config.LOCAL_JWT_SECRET && !config.SUPABA
   )
 }
 
-const { secret } = resolveLocalSecret(config)
+const { secret } = resolveLocalSecret(config.auth)
 const token = await signLocalToken(secret, {
   email: email.data,
   admin: values.admin,

@@ -18,6 +18,15 @@ export interface BreakerOptions {
   countsAsFailure?: (error: unknown) => boolean
 }
 
+/**
+ * When a breaker opens and when it tries again: the same for every upstream (BREAKER_* settings),
+ * so the factories take this one object and add the per-upstream name and timeout.
+ */
+export type BreakerThresholds = Pick<
+  BreakerOptions,
+  'errorThresholdPercent' | 'volumeThreshold' | 'resetTimeoutMs'
+>
+
 export interface BreakerStats {
   name: string
   state: BreakerState

@@ -1,14 +1,17 @@
+import type { Histogram } from 'prom-client'
 import { parseBearer, tokenKey } from '@/lib/auth/bearer'
 import type { Revocation, RevocationBus } from '@/lib/auth/revocation-bus'
-import { TokenCache, type TokenCacheStats } from '@/lib/auth/token-cache'
+import { TokenCache, type TokenCacheCounters, type TokenCacheStats } from '@/lib/auth/token-cache'
 import {
+  type Authenticated,
+  type Authenticator,
   AuthUnavailableError,
   type AuthUser,
   type TokenVerifier,
   type VerifiedIdentity,
 } from '@/lib/auth/types'
 import type { Database } from '@/lib/db/database'
-import { ApiError } from '@/lib/errors/api-error'
+import { unauthenticated } from '@/lib/errors/domain'
 import { hashUserId, type Logger } from '@/lib/log'
 
 export interface AuthServiceOptions {
@@ -21,24 +24,17 @@ export interface AuthServiceOptions {
   ownsAuthUsers: boolean
   /** Tells other instances about logouts and invalidations (Redis pub/sub), if there are any. */
   bus?: RevocationBus
+  /** Where verification latency is observed (`auth_upstream_duration_seconds`). */
+  upstreamLatency?: Histogram
 }
 
-const UNAUTHORIZED_HEADERS = { 'WWW-Authenticate': 'Bearer error="invalid_token"' }
-
-export function unauthorized(message: string): ApiError {
-  return new ApiError('UNAUTHORIZED', { message, headers: UNAUTHORIZED_HEADERS })
-}
-
-function acceptedOrThrow(user: AuthUser | null): AuthUser {
-  if (!user) throw unauthorized('The bearer token is invalid, expired or revoked')
-  return user
-}
+const INVALID_TOKEN = 'The bearer token is invalid, expired or revoked'
 
 /**
  * Authentication for every request: bearer token → cached, verified user (with a profile row
  * and a server-controlled role), plus logout, invalidation and cache statistics.
  */
-export class AuthService {
+export class AuthService implements Authenticator {
   readonly cache: TokenCache
 
   constructor(
@@ -50,21 +46,22 @@ export class AuthService {
     this.cache = new TokenCache(verifier, (identity) => this.#toUser(identity), {
       ttlMs: options.ttlMs,
       maxEntries: options.maxEntries,
+      upstreamLatency: options.upstreamLatency,
     })
     options.bus?.subscribe(
       (revocation) => this.#applyRevocation(revocation),
       () => {
         // Revocations sent while we were not listening are lost: distrust everything cached.
-        const dropped = this.cache.evictUser()
+        const dropped = this.cache.evictAll()
         this.logger.info({ dropped }, 'revocation channel reconnected: token cache cleared')
       },
     )
   }
 
   #applyRevocation(revocation: Revocation) {
-    if (revocation.kind === 'token') this.cache.evictKey(revocation.key)
-    else if (revocation.kind === 'user') this.cache.evictUserHash(revocation.userHash)
-    else this.cache.evictUser()
+    if (revocation.kind === 'token') this.cache.evictToken(revocation.key)
+    else if (revocation.kind === 'user') this.cache.evictUser(revocation.userHash)
+    else this.cache.evictAll()
   }
 
   /** The cross-instance announcement channel, when there is one (Redis). */
@@ -76,38 +73,45 @@ export class AuthService {
     return this.verifier.mode
   }
 
-  /** The user for a token already in the cache, or undefined; never verifies anything. */
-  cachedUser(header: string | undefined): AuthUser | undefined {
-    const bearer = parseBearer(header)
-    return bearer.ok ? this.cache.peek(bearer.token) : undefined
-  }
-
   /**
-   * The user behind an `Authorization` header value; throws (or rejects with) a 401 or 503
-   * ApiError. A cached token is answered synchronously; only a miss returns a promise.
+   * The user behind an `Authorization` header value, parsed and hashed once. A cached token is
+   * answered synchronously; anything else runs `beforeVerify` first and returns a promise.
+   * Throws (or rejects with) DomainError UNAUTHORIZED, or AuthUnavailableError.
    */
-  authenticate(header: string | undefined): AuthUser | Promise<AuthUser> {
+  authenticate(
+    header: string | undefined,
+    beforeVerify?: () => void | Promise<void>,
+  ): Authenticated | Promise<Authenticated> {
+    if (header === undefined) throw unauthenticated('A bearer token is required')
     const bearer = parseBearer(header)
     if (!bearer.ok) {
-      throw unauthorized(
+      const refused = unauthenticated(
         bearer.reason === 'missing' ? 'A bearer token is required' : 'The bearer token is malformed',
       )
-    }
-    const found = this.cache.get(bearer.token)
-    return found instanceof Promise
-      ? found.then(acceptedOrThrow, (error) => this.#unavailable(error))
-      : acceptedOrThrow(found)
-  }
-
-  #unavailable(error: unknown): never {
-    if (error instanceof AuthUnavailableError) {
-      this.logger.warn({ err: error.cause ?? error }, 'auth server unavailable')
-      throw new ApiError('AUTH_UNAVAILABLE', {
-        headers: { 'Retry-After': String(error.retryAfterSeconds) },
-        cause: error,
+      if (!beforeVerify) throw refused
+      return Promise.resolve(beforeVerify()).then(() => {
+        throw refused
       })
     }
-    throw error
+    const key = tokenKey(bearer.token)
+    const cached = this.cache.peek(key)
+    if (cached) return { user: cached, cached: true }
+    return this.#verify(bearer.token, key, beforeVerify)
+  }
+
+  async #verify(token: string, key: string, beforeVerify?: () => void | Promise<void>) {
+    await beforeVerify?.()
+    let user: AuthUser | null
+    try {
+      user = await this.cache.get(token, key)
+    } catch (error) {
+      if (error instanceof AuthUnavailableError) {
+        this.logger.warn({ err: error.cause ?? error }, 'auth server unavailable')
+      }
+      throw error
+    }
+    if (!user) throw unauthenticated(INVALID_TOKEN)
+    return { user, cached: false }
   }
 
   /**
@@ -116,34 +120,33 @@ export class AuthService {
    */
   async logout(header: string | undefined, user: AuthUser): Promise<void> {
     const bearer = parseBearer(header)
-    if (!bearer.ok) throw unauthorized('A bearer token is required')
-    const token = bearer.token
-    this.cache.evictToken(token)
-    try {
-      await this.verifier.revoke(token, user)
-    } catch (error) {
-      if (error instanceof AuthUnavailableError) {
-        throw new ApiError('AUTH_UNAVAILABLE', {
-          headers: { 'Retry-After': String(error.retryAfterSeconds) },
-        })
-      }
-      throw error
-    }
+    if (!bearer.ok) throw unauthenticated('A bearer token is required')
+    const key = tokenKey(bearer.token)
+    this.cache.evictToken(key)
+    await this.verifier.revoke(bearer.token, user)
     // Evict again: a request that was verifying this token during the revoke must not re-add it.
-    this.cache.evictToken(token)
+    this.cache.evictToken(key)
     // Awaited, so when the client sees the logout succeed the other instances have been told.
-    await this.options.bus?.publish({ kind: 'token', key: tokenKey(token) })
+    await this.options.bus?.publish({ kind: 'token', key })
   }
 
   /** Evicts one user's cached tokens, or all of them. */
   invalidate(userId?: string): number {
-    void this.options.bus?.publish(
-      userId === undefined ? { kind: 'all' } : { kind: 'user', userHash: hashUserId(userId) },
-    )
-    return this.cache.evictUser(userId)
+    if (userId === undefined) {
+      void this.options.bus?.publish({ kind: 'all' })
+      return this.cache.evictAll()
+    }
+    const userHash = hashUserId(userId)
+    void this.options.bus?.publish({ kind: 'user', userHash })
+    return this.cache.evictUser(userHash)
   }
 
-  stats(): TokenCacheStats {
+  /** Cache counters, synchronously (for the metrics scrape). */
+  counters(): TokenCacheCounters {
+    return this.cache.counters()
+  }
+
+  stats(): Promise<TokenCacheStats> {
     return this.cache.stats()
   }
 

@@ -29,24 +29,46 @@ export interface ReadyReport {
 
 const PING_TIMEOUT_MS = 2_000
 
+/** What /ready looks at. */
+export interface ReadinessDeps {
+  db: Database
+  migrations: MigrationFile[]
+  lifecycle: Lifecycle
+  auth: AuthService
+  knowledge: KnowledgeService
+  llm: LlmRouter
+  rateLimiter: RateLimiter
+  /** The shared command connection, when REDIS_URL is set. */
+  redis: RedisConnection | undefined
+}
+
 /** Answers `/ready`: can this instance serve traffic right now? */
 export class ReadinessService {
-  constructor(
-    private readonly db: Database,
-    private readonly migrations: MigrationFile[],
-    private readonly lifecycle: Lifecycle,
-    private readonly auth: AuthService,
-    private readonly knowledge: KnowledgeService,
-    private readonly llm: LlmRouter,
-    private readonly rateLimiter: RateLimiter,
-    private readonly redis: RedisConnection | undefined,
-  ) {}
+  readonly #db: Database
+  readonly #migrations: MigrationFile[]
+  readonly #lifecycle: Lifecycle
+  readonly #auth: AuthService
+  readonly #knowledge: KnowledgeService
+  readonly #llm: LlmRouter
+  readonly #rateLimiter: RateLimiter
+  readonly #redis: RedisConnection | undefined
+
+  constructor(deps: ReadinessDeps) {
+    this.#db = deps.db
+    this.#migrations = deps.migrations
+    this.#lifecycle = deps.lifecycle
+    this.#auth = deps.auth
+    this.#knowledge = deps.knowledge
+    this.#llm = deps.llm
+    this.#rateLimiter = deps.rateLimiter
+    this.#redis = deps.redis
+  }
 
   async check(): Promise<ReadyReport> {
     const database = await this.#database()
     const migrations =
       database.status === 'ok'
-        ? await migrationStatus(this.db, this.migrations).then(
+        ? await migrationStatus(this.#db, this.#migrations).then(
             (s) => ({ status: (s.pending.length === 0 ? 'ok' : 'error') as CheckStatus, ...s }),
             () => ({ status: 'error' as const, applied: 0, pending: [] }),
           )
@@ -54,14 +76,14 @@ export class ReadinessService {
     const critical = database.status === 'ok' && migrations.status === 'ok'
     // An open auth breaker or unusable embeddings degrade rather than fail readiness: cached
     // tokens keep working and search falls back to full text.
-    const { mode, upstream } = this.auth.readiness()
+    const { mode, upstream } = this.#auth.readiness()
     const auth = {
       status: (upstream === 'open' ? 'error' : 'ok') as CheckStatus,
       mode,
       ...(upstream === 'none' ? {} : { breaker: upstream }),
     }
-    const embeddings = this.knowledge.readiness()
-    const providers = this.llm.breakers().map((b) => ({ name: b.name, state: b.state }))
+    const embeddings = this.#knowledge.readiness()
+    const providers = this.#llm.breakers().map((b) => ({ name: b.name, state: b.state }))
     // Degraded, not failed, while at least one provider can still answer.
     const llm = {
       status: (providers.every((p) => p.state === 'open') ? 'error' : 'ok') as CheckStatus,
@@ -71,22 +93,22 @@ export class ReadinessService {
     // Redis down degrades: limits fail open (or closed, if so configured) until it is back.
     const healthy =
       auth.status === 'ok' && embeddings.status === 'ok' && llm.status === 'ok' && rateLimits.status === 'ok'
-    const status = !critical || this.lifecycle.draining ? 'not_ready' : healthy ? 'ready' : 'degraded'
+    const status = !critical || this.#lifecycle.draining ? 'not_ready' : healthy ? 'ready' : 'degraded'
     return {
       status,
       checks: { database, migrations, auth, embeddings, llm, rate_limits: rateLimits },
-      shutting_down: this.lifecycle.draining,
+      shutting_down: this.#lifecycle.draining,
     }
   }
 
   #rateLimits(): ReadyReport['checks']['rate_limits'] {
-    const enabled = Object.keys(this.rateLimiter.policies).length > 0
-    const redis = this.redis ? (this.redis.connected ? 'connected' : 'disconnected') : undefined
-    const usesRedis = enabled && this.rateLimiter.store.kind === 'redis'
+    const enabled = Object.keys(this.#rateLimiter.policies).length > 0
+    const redis = this.#redis ? (this.#redis.connected ? 'connected' : 'disconnected') : undefined
+    const usesRedis = enabled && this.#rateLimiter.store.kind === 'redis'
     return {
       status: usesRedis && redis !== 'connected' ? 'error' : 'ok',
-      store: enabled ? this.rateLimiter.store.kind : 'off',
-      on_store_failure: this.rateLimiter.failClosed ? 'refuse' : 'allow',
+      store: enabled ? this.#rateLimiter.store.kind : 'off',
+      on_store_failure: this.#rateLimiter.failClosed ? 'refuse' : 'allow',
       ...(redis ? { redis } : {}),
     }
   }
@@ -96,7 +118,7 @@ export class ReadinessService {
     let timer: Timer | undefined
     try {
       await Promise.race([
-        this.db.ping(),
+        this.#db.ping(),
         new Promise((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)),
@@ -104,12 +126,12 @@ export class ReadinessService {
           )
         }),
       ])
-      return { status: 'ok', kind: this.db.kind, latency_ms: Math.round(performance.now() - started) }
+      return { status: 'ok', kind: this.#db.kind, latency_ms: Math.round(performance.now() - started) }
     } catch (error) {
       // Only a short, generic reason: /ready is public and must not leak connection details.
       const reason =
         error instanceof Error && error.message.startsWith('no answer') ? error.message : 'unreachable'
-      return { status: 'error', kind: this.db.kind, error: reason }
+      return { status: 'error', kind: this.#db.kind, error: reason }
     } finally {
       clearTimeout(timer)
     }

@@ -1,33 +1,35 @@
-import type { Config } from '@/config'
-import { resolveLocalSecret } from '@/lib/auth/local-secret'
+import { type LocalSecretOptions, resolveLocalSecret } from '@/lib/auth/local-secret'
 import { LocalVerifier } from '@/lib/auth/local-verifier'
 import { SupabaseVerifier } from '@/lib/auth/supabase-verifier'
 import type { TokenVerifier } from '@/lib/auth/types'
+import type { BreakerThresholds } from '@/lib/breaker'
 import type { Database } from '@/lib/db/database'
 import type { Logger } from '@/lib/log'
 
 /** How long one call to Supabase Auth may take before it counts as a failure. */
 export const AUTH_UPSTREAM_TIMEOUT_MS = 5_000
 
+export interface VerifierOptions extends LocalSecretOptions {
+  supabaseUrl: string | undefined
+  /** SUPABASE_ANON_KEY, else SUPABASE_SERVICE_ROLE_KEY. */
+  supabaseApiKey: string | undefined
+  breaker: BreakerThresholds
+}
+
 /** Supabase Auth when SUPABASE_URL and a key are set, else local HS256 tokens. */
-export function createVerifier(config: Config, db: Database, logger: Logger): TokenVerifier {
-  const apiKey = config.SUPABASE_ANON_KEY ?? config.SUPABASE_SERVICE_ROLE_KEY
-  if (config.SUPABASE_URL && apiKey) {
+export function createVerifier(options: VerifierOptions, db: Database, logger: Logger): TokenVerifier {
+  if (options.supabaseUrl && options.supabaseApiKey) {
     return new SupabaseVerifier(
       {
-        url: config.SUPABASE_URL,
-        apiKey,
+        url: options.supabaseUrl,
+        apiKey: options.supabaseApiKey,
         timeoutMs: AUTH_UPSTREAM_TIMEOUT_MS,
-        breaker: {
-          errorThresholdPercent: config.BREAKER_ERROR_THRESHOLD_PERCENT,
-          volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
-          resetTimeoutMs: config.BREAKER_RESET_TIMEOUT_MS,
-        },
+        breaker: options.breaker,
       },
       logger,
     )
   }
-  const secret = resolveLocalSecret(config)
+  const secret = resolveLocalSecret(options)
   logger.info({ source: secret.source, path: secret.path }, 'local auth: HS256 secret')
   return new LocalVerifier(secret.secret, db)
 }

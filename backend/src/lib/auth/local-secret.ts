@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Config } from '@/config'
 
 export interface LocalSecret {
   secret: string
@@ -16,16 +15,20 @@ export const SECRET_FILE = 'local-jwt-secret'
  * generated once and kept under DATA_DIR with owner-only permissions. With DATA_DIR=":memory:"
  * a generated secret lives only as long as the process.
  */
-export function resolveLocalSecret(
-  config: Pick<Config, 'LOCAL_JWT_SECRET' | 'SUPABASE_JWT_SECRET' | 'DATA_DIR'>,
-): LocalSecret {
-  if (config.LOCAL_JWT_SECRET) return { secret: config.LOCAL_JWT_SECRET, source: 'LOCAL_JWT_SECRET' }
-  if (config.SUPABASE_JWT_SECRET) return { secret: config.SUPABASE_JWT_SECRET, source: 'SUPABASE_JWT_SECRET' }
+export interface LocalSecretOptions {
+  localJwtSecret: string | undefined
+  supabaseJwtSecret: string | undefined
+  dataDir: string
+}
+
+export function resolveLocalSecret(options: LocalSecretOptions): LocalSecret {
+  if (options.localJwtSecret) return { secret: options.localJwtSecret, source: 'LOCAL_JWT_SECRET' }
+  if (options.supabaseJwtSecret) return { secret: options.supabaseJwtSecret, source: 'SUPABASE_JWT_SECRET' }
   const fresh = () => Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString('base64url')
-  if (config.DATA_DIR === ':memory:') return { secret: fresh(), source: 'generated in memory' }
-  const path = join(config.DATA_DIR, SECRET_FILE)
+  if (options.dataDir === ':memory:') return { secret: fresh(), source: 'generated in memory' }
+  const path = join(options.dataDir, SECRET_FILE)
   if (!existsSync(path)) {
-    mkdirSync(config.DATA_DIR, { recursive: true })
+    mkdirSync(options.dataDir, { recursive: true })
     // flag wx: if another process wrote it first, keep theirs.
     try {
       writeFileSync(path, fresh(), { mode: 0o600, flag: 'wx' })

@@ -15,7 +15,7 @@ import {
   type VerifiedIdentity,
   type VerifyOutcome,
 } from '@/lib/auth/types'
-import { Breaker, BreakerOpenError, type BreakerOptions } from '@/lib/breaker'
+import { Breaker, BreakerOpenError, type BreakerThresholds } from '@/lib/breaker'
 import type { JwtClaims } from '@/lib/db/database'
 import type { Logger } from '@/lib/log'
 
@@ -25,7 +25,7 @@ export interface SupabaseVerifierOptions {
   apiKey: string
   /** Per-call deadline; a slower auth server counts as a failure. */
   timeoutMs: number
-  breaker: Omit<BreakerOptions, 'name' | 'timeoutMs' | 'countsAsFailure'>
+  breaker: BreakerThresholds
 }
 
 class InvalidToken {

@@ -1,5 +1,8 @@
+import { Histogram } from 'prom-client'
 import { isCompactJwt, tokenKey } from '@/lib/auth/bearer'
 import type { AuthUser, TokenVerifier, VerifiedIdentity } from '@/lib/auth/types'
+import { LruTtl } from '@/lib/lru-ttl'
+import { bucketsOf, quantileMs } from '@/lib/metrics/quantile'
 
 export interface TokenCacheOptions {
   /** How long a verified token is served from memory (AUTH_CACHE_TTL_MS); 0 disables caching. */
@@ -9,11 +12,17 @@ export interface TokenCacheOptions {
   /** How long a rejected token is remembered, so floods of bad tokens don't reach upstream. */
   negativeTtlMs?: number
   negativeMaxEntries?: number
+  /**
+   * Where each verification's latency is observed (the registry's
+   * `auth_upstream_duration_seconds`); a private histogram when omitted.
+   */
+  upstreamLatency?: Histogram
   /** Injectable clock for tests. */
   now?: () => number
 }
 
-export interface TokenCacheStats {
+/** The cache's counters: cheap, synchronous, read at every scrape. */
+export interface TokenCacheCounters {
   size: number
   max_entries: number
   ttl_ms: number
@@ -25,13 +34,11 @@ export interface TokenCacheStats {
   deduplicated: number
   upstream_calls: number
   upstream_errors: number
-  upstream_p50_ms: number
-  upstream_p99_ms: number
 }
 
-interface Entry {
-  user: AuthUser
-  expiresAt: number
+export interface TokenCacheStats extends TokenCacheCounters {
+  upstream_p50_ms: number
+  upstream_p99_ms: number
 }
 
 interface Flight {
@@ -40,14 +47,10 @@ interface Flight {
   stale: boolean
 }
 
-const LATENCY_SAMPLES = 1_024
-
-function percentile(samples: Float64Array, count: number, p: number): number {
-  if (count === 0) return 0
-  const sorted = Array.from(samples.subarray(0, count)).sort((a, b) => a - b)
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
-  return Math.round((sorted[Math.max(0, index)] ?? 0) * 100) / 100
-}
+/** Seconds: from a local signature check (sub-ms) to a slow auth server. */
+export const AUTH_UPSTREAM_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+]
 
 /**
  * A TTL + LRU cache in front of a `TokenVerifier`, so a request costs a hash and a map lookup.
@@ -60,15 +63,12 @@ function percentile(samples: Float64Array, count: number, p: number): number {
  * Verifier failures (auth server down) propagate: they are not "invalid token".
  */
 export class TokenCache {
-  readonly #entries = new Map<string, Entry>()
-  readonly #rejected = new Map<string, number>()
+  readonly #entries: LruTtl<AuthUser>
+  readonly #rejected: LruTtl<true>
   readonly #flights = new Map<string, Flight>()
   readonly #now: () => number
   readonly #negativeTtlMs: number
-  readonly #negativeMaxEntries: number
-  readonly #latencies = new Float64Array(LATENCY_SAMPLES)
-  #latencyCount = 0
-  #latencyNext = 0
+  readonly #latency: Histogram
   #counters = {
     hits: 0,
     misses: 0,
@@ -87,35 +87,33 @@ export class TokenCache {
   ) {
     this.#now = options.now ?? Date.now
     this.#negativeTtlMs = options.negativeTtlMs ?? 5_000
-    this.#negativeMaxEntries = options.negativeMaxEntries ?? 10_000
+    this.#entries = new LruTtl(options.maxEntries, () => this.#counters.evictions++)
+    this.#rejected = new LruTtl(options.negativeMaxEntries ?? 10_000)
+    this.#latency =
+      options.upstreamLatency ??
+      new Histogram({
+        name: 'auth_upstream_duration_seconds',
+        help: 'Token verification latency',
+        buckets: AUTH_UPSTREAM_BUCKETS,
+        registers: [],
+      })
   }
 
   /**
    * The user for a token, or null when the token is invalid; rejects when it cannot tell.
    * Answers from memory synchronously — no promise on the hot path — and returns a promise
-   * only when the verifier has to be asked.
+   * only when the verifier has to be asked. `key` is `tokenKey(token)`, when the caller has it.
    */
-  get(token: string): AuthUser | null | Promise<AuthUser | null> {
-    const key = tokenKey(token)
+  get(token: string, key = tokenKey(token)): AuthUser | null | Promise<AuthUser | null> {
     const now = this.#now()
-    const entry = this.#entries.get(key)
-    if (entry) {
-      if (entry.expiresAt > now) {
-        // Re-insert to mark as most recently used (Map keeps insertion order).
-        this.#entries.delete(key)
-        this.#entries.set(key, entry)
-        this.#counters.hits++
-        return entry.user
-      }
-      this.#entries.delete(key)
+    const user = this.#entries.get(key, now)
+    if (user) {
+      this.#counters.hits++
+      return user
     }
-    const rejectedUntil = this.#rejected.get(key)
-    if (rejectedUntil !== undefined) {
-      if (rejectedUntil > now) {
-        this.#counters.negativeHits++
-        return null
-      }
-      this.#rejected.delete(key)
+    if (this.#rejected.get(key, now)) {
+      this.#counters.negativeHits++
+      return null
     }
     this.#counters.misses++
     const inFlight = this.#flights.get(key)
@@ -132,65 +130,41 @@ export class TokenCache {
   }
 
   /**
-   * The cached user for a token, without asking anyone on a miss: lets callers treat a
+   * The cached user for a token key, without asking anyone on a miss: lets callers treat a
    * known-good token differently from one that is about to be verified.
    */
-  peek(token: string): AuthUser | undefined {
-    const key = tokenKey(token)
-    const entry = this.#entries.get(key)
-    if (!entry || entry.expiresAt <= this.#now()) return undefined
-    this.#entries.delete(key)
-    this.#entries.set(key, entry)
-    this.#counters.hits++
-    return entry.user
+  peek(key: string): AuthUser | undefined {
+    const user = this.#entries.get(key, this.#now())
+    if (user) this.#counters.hits++
+    return user
   }
 
-  /** Forgets one token (logout) and refuses it briefly without asking upstream. */
-  evictToken(token: string): boolean {
-    return this.evictKey(tokenKey(token))
-  }
-
-  /** `evictToken` by the token's hash, as other instances announce it (never the raw token). */
-  evictKey(key: string): boolean {
+  /**
+   * Forgets one token (logout) and refuses it briefly without asking upstream. Takes the
+   * token's key (`tokenKey`), the only form in which tokens are kept or announced.
+   */
+  evictToken(key: string): boolean {
     this.#abandonFlight(key)
     this.#remember(key)
     return this.#entries.delete(key)
   }
 
-  /** `evictUser` by the hash of the user id, as other instances announce it. */
-  evictUserHash(idHash: string): number {
-    let count = 0
-    for (const [key, entry] of this.#entries) {
-      if (entry.user.idHash === idHash) {
-        this.#entries.delete(key)
-        count++
-      }
-    }
-    for (const key of [...this.#flights.keys()]) this.#abandonFlight(key)
-    return count
-  }
-
-  /** Forgets every token of one user, or everything; returns how many entries went. */
-  evictUser(userId?: string): number {
-    if (userId === undefined) {
-      const count = this.#entries.size
-      this.#entries.clear()
-      for (const key of [...this.#flights.keys()]) this.#abandonFlight(key)
-      return count
-    }
-    let count = 0
-    for (const [key, entry] of this.#entries) {
-      if (entry.user.id === userId) {
-        this.#entries.delete(key)
-        count++
-      }
-    }
+  /** Forgets every token of one user, by the hash of the user id; returns how many went. */
+  evictUser(idHash: string): number {
+    const count = this.#entries.deleteWhere((user) => user.idHash === idHash)
     // A fill under way may belong to this user; its result must not land after the eviction.
-    for (const key of [...this.#flights.keys()]) this.#abandonFlight(key)
+    this.#abandonFlights()
     return count
   }
 
-  stats(): TokenCacheStats {
+  /** Forgets every token; returns how many entries went. */
+  evictAll(): number {
+    const count = this.#entries.clear()
+    this.#abandonFlights()
+    return count
+  }
+
+  counters(): TokenCacheCounters {
     const c = this.#counters
     const lookups = c.hits + c.misses + c.negativeHits
     return {
@@ -205,8 +179,16 @@ export class TokenCache {
       deduplicated: c.deduplicated,
       upstream_calls: c.upstreamCalls,
       upstream_errors: c.upstreamErrors,
-      upstream_p50_ms: percentile(this.#latencies, this.#latencyCount, 50),
-      upstream_p99_ms: percentile(this.#latencies, this.#latencyCount, 99),
+    }
+  }
+
+  /** The counters plus upstream latency percentiles from the histogram. */
+  async stats(): Promise<TokenCacheStats> {
+    const latency = bucketsOf(await this.#latency.get()).get('') ?? { buckets: new Map(), count: 0 }
+    return {
+      ...this.counters(),
+      upstream_p50_ms: quantileMs(latency, 0.5),
+      upstream_p99_ms: quantileMs(latency, 0.99),
     }
   }
 
@@ -225,7 +207,7 @@ export class TokenCache {
       this.#counters.upstreamErrors++
       throw error
     } finally {
-      this.#recordLatency(performance.now() - started)
+      this.#latency.observe((performance.now() - started) / 1000)
     }
     if (!outcome.ok) {
       if (!flight.stale) this.#remember(key)
@@ -237,29 +219,12 @@ export class TokenCache {
       now + this.options.ttlMs,
       outcome.identity.expiresAt ?? Number.POSITIVE_INFINITY,
     )
-    if (!flight.stale && expiresAt > now) this.#store(key, { user, expiresAt })
+    if (!flight.stale && expiresAt > now) this.#entries.set(key, user, expiresAt)
     return user
   }
 
-  #store(key: string, entry: Entry) {
-    this.#entries.delete(key)
-    while (this.#entries.size >= this.options.maxEntries) {
-      const oldest = this.#entries.keys().next().value
-      if (oldest === undefined) break
-      this.#entries.delete(oldest)
-      this.#counters.evictions++
-    }
-    this.#entries.set(key, entry)
-  }
-
   #remember(key: string) {
-    this.#rejected.delete(key)
-    while (this.#rejected.size >= this.#negativeMaxEntries) {
-      const oldest = this.#rejected.keys().next().value
-      if (oldest === undefined) break
-      this.#rejected.delete(oldest)
-    }
-    this.#rejected.set(key, this.#now() + this.#negativeTtlMs)
+    this.#rejected.set(key, true, this.#now() + this.#negativeTtlMs)
   }
 
   #abandonFlight(key: string) {
@@ -269,9 +234,7 @@ export class TokenCache {
     this.#flights.delete(key)
   }
 
-  #recordLatency(ms: number) {
-    this.#latencies[this.#latencyNext] = ms
-    this.#latencyNext = (this.#latencyNext + 1) % LATENCY_SAMPLES
-    this.#latencyCount = Math.min(this.#latencyCount + 1, LATENCY_SAMPLES)
+  #abandonFlights() {
+    for (const key of [...this.#flights.keys()]) this.#abandonFlight(key)
   }
 }

@@ -1,5 +1,6 @@
 import type { BreakerStats } from '@/lib/breaker'
 import type { JwtClaims } from '@/lib/db/database'
+import { UnavailableError } from '@/lib/errors/unavailable'
 
 export type Role = 'admin' | 'user'
 
@@ -46,13 +47,29 @@ export interface TokenVerifier {
 }
 
 /** The auth server could not be asked; the request gets 503 AUTH_UNAVAILABLE, never 401. */
-export class AuthUnavailableError extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
+export class AuthUnavailableError extends UnavailableError {
+  constructor(message: string, retryAfterSeconds: number, options?: { cause?: unknown }) {
+    super('AUTH_UNAVAILABLE', message, retryAfterSeconds, options)
     this.name = 'AuthUnavailableError'
   }
+}
+
+/** A request's user, and whether it came from the token cache without any verification. */
+export interface Authenticated {
+  user: AuthUser
+  cached: boolean
+}
+
+/**
+ * Bearer header → user, for the auth middleware (AuthService implements it). The header is
+ * parsed and hashed once. A cached token is answered synchronously; on a miss `beforeVerify`
+ * runs first (it may throw to refuse the request) and a promise is returned. Throws a
+ * DomainError UNAUTHORIZED for a missing, malformed or refused token, AuthUnavailableError when
+ * the verifier cannot tell.
+ */
+export interface Authenticator {
+  authenticate(
+    header: string | undefined,
+    beforeVerify?: () => void | Promise<void>,
+  ): Authenticated | Promise<Authenticated>
 }

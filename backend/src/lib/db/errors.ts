@@ -1,3 +1,5 @@
+import { UnavailableError } from '@/lib/errors/unavailable'
+
 /**
  * Postgres failures that mean "the database cannot be reached" rather than "this query is
  * wrong". Anything in this list becomes a 503 DATABASE_UNAVAILABLE; any other database error is
@@ -38,4 +40,12 @@ export function sqlState(error: unknown): string | undefined {
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
   if (typeof errno === 'string' && /^[0-9A-Z]{5}$/.test(errno)) return errno
   return undefined
+}
+
+/** The database could not be reached (see `isDatabaseUnavailable`): a 503, not a bug. */
+export class DatabaseUnavailableError extends UnavailableError {
+  constructor(cause: unknown) {
+    super('DATABASE_UNAVAILABLE', 'database unavailable', 5, { cause })
+    this.name = 'DatabaseUnavailableError'
+  }
 }

@@ -1,18 +1,25 @@
-import type { Config } from '@/config'
 import { bootstrap } from '@/lib/db/bootstrap'
 import { type Database, withRoles } from '@/lib/db/database'
 import { openPglite } from '@/lib/db/pglite'
 import { openPostgres } from '@/lib/db/postgres'
 
 /** Opens the configured database and makes sure Supabase's roles and auth schema exist. */
-export async function openDatabase(config: Config): Promise<Database> {
-  const driver = config.DATABASE_URL
+export interface DatabaseOptions {
+  /** DATABASE_URL: a Postgres server; unset = the embedded PGlite under `dataDir`. */
+  url: string | undefined
+  prepare: boolean
+  maxConnections: number
+  dataDir: string
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const driver = options.url
     ? await openPostgres({
-        url: config.DATABASE_URL,
-        prepare: config.DATABASE_PREPARE,
-        maxConnections: config.DATABASE_POOL_MAX,
+        url: options.url,
+        prepare: options.prepare,
+        maxConnections: options.maxConnections,
       })
-    : await openPglite(config.DATA_DIR)
+    : await openPglite(options.dataDir)
   try {
     await bootstrap(driver)
   } catch (error) {

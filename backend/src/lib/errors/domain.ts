@@ -1,31 +1,32 @@
+import { CodedError } from '@/lib/errors/coded'
 import type { ErrorCode } from '@/lib/errors/codes'
 
-export type DomainErrorKind = 'not_found' | 'conflict' | 'invalid'
+export type DomainErrorCode = Extract<
+  ErrorCode,
+  'NOT_FOUND' | 'CONFLICT' | 'VALIDATION_ERROR' | 'UNAUTHORIZED' | 'FORBIDDEN'
+>
 
 /**
- * What services throw when a request cannot be done for a domain reason. Services know
- * nothing of HTTP; `app.onError` maps the kind to the API error code.
+ * What services throw when a request cannot be done for a domain reason: the API's error code
+ * (the table in codes.ts decides the status) and a message meant for the client. Never an
+ * HTTP status or header: services know nothing of HTTP.
  */
-export class DomainError extends Error {
-  readonly retryable = false
-
+export class DomainError extends CodedError {
   constructor(
-    readonly kind: DomainErrorKind,
+    override readonly code: DomainErrorCode,
     message: string,
-    /** Field-level detail for `invalid` (e.g. which field was wrong). */
+    /** Field-level detail for a VALIDATION_ERROR (e.g. which field was wrong). */
     readonly details?: unknown,
   ) {
-    super(message)
+    super(code, message, { message, details })
     this.name = 'DomainError'
   }
 }
 
-export const DOMAIN_ERROR_CODES: Record<DomainErrorKind, ErrorCode> = {
-  not_found: 'NOT_FOUND',
-  conflict: 'CONFLICT',
-  invalid: 'VALIDATION_ERROR',
-}
-
-export const notFound = (what: string) => new DomainError('not_found', `${what} not found`)
-export const conflict = (message: string) => new DomainError('conflict', message)
-export const invalid = (message: string, details?: unknown) => new DomainError('invalid', message, details)
+export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`)
+export const conflict = (message: string) => new DomainError('CONFLICT', message)
+export const invalid = (message: string, details?: unknown) =>
+  new DomainError('VALIDATION_ERROR', message, details)
+/** The bearer token is missing, malformed, invalid, expired or revoked. */
+export const unauthenticated = (message: string) => new DomainError('UNAUTHORIZED', message)
+export const forbidden = (message: string) => new DomainError('FORBIDDEN', message)

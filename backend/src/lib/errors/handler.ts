@@ -2,57 +2,72 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { z } from 'zod'
-import { isDatabaseUnavailable } from '@/lib/db/errors'
+import { DatabaseUnavailableError, isDatabaseUnavailable } from '@/lib/db/errors'
 import { ApiError, errorBody } from '@/lib/errors/api-error'
+import { CodedError } from '@/lib/errors/coded'
 import { codeForStatus } from '@/lib/errors/codes'
-import { DOMAIN_ERROR_CODES, DomainError } from '@/lib/errors/domain'
-import type { AppEnv } from '@/lib/http/context'
-import { LlmTimeoutError, LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
-import { EmbedderUnavailableError } from '@/lib/rag/embedder'
+import type { HttpEnv } from '@/lib/http/context'
 
-function respond(c: Context<AppEnv>, error: ApiError) {
+/**
+ * Any error as the ApiError a client sees — the one mapping, used by `app.onError` and by a
+ * stream's `error` event alike. Ours carry their code (CodedError: domain, unavailable,
+ * upstream); what is not ours and not known is INTERNAL, whose message reveals nothing.
+ */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err
+  const coded =
+    err instanceof CodedError
+      ? err
+      : isDatabaseUnavailable(err)
+        ? new DatabaseUnavailableError(err)
+        : undefined
+  if (coded) {
+    const { message, details, retryAfterSeconds } = coded.exposed
+    return new ApiError(coded.code, {
+      message,
+      details,
+      headers: retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(retryAfterSeconds) },
+      cause: err,
+    })
+  }
+  if (err instanceof HTTPException) {
+    // Hono's JSON validator says this when a route that needs a body got none.
+    if (err.status === 400 && err.message.startsWith('Malformed JSON')) return new ApiError('INVALID_JSON')
+    return new ApiError(codeForStatus(err.status))
+  }
+  return new ApiError('INTERNAL', { cause: err })
+}
+
+function respond<E extends HttpEnv>(c: Context<E>, error: ApiError) {
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
   return c.json(errorBody(error, c.get('requestId') ?? 'unknown'), error.status as ContentfulStatusCode)
 }
 
 /**
- * `app.onError`: three branches — ours (ApiError, and DomainError from services), Hono's
- * HTTPException, anything else (a bug: logged with the request id, answered 500 without a
- * stack trace or a raw database message).
+ * `app.onError`: the error as its ApiError. What is not ours (a bug, or the database gone) is
+ * logged with the request id and answered without a stack trace or a raw database message.
  */
-export function handleError(err: Error, c: Context<AppEnv>) {
-  if (err instanceof ApiError) return respond(c, err)
-  if (err instanceof DomainError) {
-    return respond(
-      c,
-      new ApiError(DOMAIN_ERROR_CODES[err.kind], { message: err.message, details: err.details }),
-    )
+export function handleError<E extends HttpEnv>(err: Error, c: Context<E>) {
+  const error = toApiError(err)
+  if (error.code !== 'INTERNAL' && !(err instanceof DatabaseUnavailableError || isDatabaseUnavailable(err))) {
+    return respond(c, error)
   }
-  const upstream = upstreamError(err)
-  if (upstream) return respond(c, upstream)
-  if (err instanceof HTTPException) {
-    // Hono's JSON validator says this when a route that needs a body got none.
-    if (err.status === 400 && err.message.startsWith('Malformed JSON'))
-      return respond(c, new ApiError('INVALID_JSON'))
-    return respond(c, new ApiError(codeForStatus(err.status)))
-  }
-  const logger = c.get('services')?.logger
+  const logger = c.get('http')?.logger
   // The client hung up first (its abort cancelled our upstream work): nobody will read an
   // answer, and nothing failed on our side. 499 is the de-facto "client closed request".
   if (c.req.raw.signal.aborted) {
     logger?.info({ request_id: c.get('requestId'), err }, 'client closed the request')
     return new Response(null, { status: 499 })
   }
-  if (isDatabaseUnavailable(err)) {
-    logger?.error({ request_id: c.get('requestId'), err }, 'database unavailable')
-    return respond(c, new ApiError('DATABASE_UNAVAILABLE', { headers: { 'Retry-After': '5' } }))
-  }
-  logger?.error({ request_id: c.get('requestId'), err }, 'unhandled error')
-  return respond(c, new ApiError('INTERNAL'))
+  logger?.error(
+    { request_id: c.get('requestId'), err },
+    error.code === 'INTERNAL' ? 'unhandled error' : 'database unavailable',
+  )
+  return respond(c, error)
 }
 
 /** `app.notFound`: unknown routes get the same error body as everything else. */
-export function handleNotFound(c: Context<AppEnv>) {
+export function handleNotFound<E extends HttpEnv>(c: Context<E>) {
   return respond(c, new ApiError('NOT_FOUND', { message: `No route for ${c.req.method} ${c.req.path}` }))
 }
 
@@ -73,40 +88,4 @@ export function validationError(error: z.ZodError, target: string): ApiError {
     message: issue.message,
   }))
   return new ApiError('VALIDATION_ERROR', { message: 'The request is not valid', details })
-}
-
-/** Any known error as the ApiError a client sees (for a stream's `error` event), or undefined. */
-export function knownError(err: unknown): ApiError | undefined {
-  if (err instanceof ApiError) return err
-  if (err instanceof DomainError) {
-    return new ApiError(DOMAIN_ERROR_CODES[err.kind], { message: err.message, details: err.details })
-  }
-  if (isDatabaseUnavailable(err))
-    return new ApiError('DATABASE_UNAVAILABLE', { headers: { 'Retry-After': '5' } })
-  return upstreamError(err)
-}
-
-/** LLM failures as API errors. */
-export function upstreamError(err: unknown): ApiError | undefined {
-  if (err instanceof LlmUnavailableError) {
-    return new ApiError('LLM_UNAVAILABLE', { headers: { 'Retry-After': String(err.retryAfterSeconds) } })
-  }
-  if (err instanceof LlmTimeoutError)
-    return new ApiError('TIMEOUT', { message: 'The answer ran past its deadline' })
-  if (err instanceof EmbedderUnavailableError) {
-    return new ApiError('LLM_UNAVAILABLE', {
-      message: 'The embedding provider is unavailable',
-      headers: { 'Retry-After': '5' },
-    })
-  }
-  if (err instanceof ProviderError) {
-    // A provider refusing our request (kind caller) or failing after the answer began.
-    return new ApiError('UPSTREAM_ERROR', {
-      message:
-        err.kind === 'caller'
-          ? 'The language model provider refused this request'
-          : 'The language model provider failed while answering',
-    })
-  }
-  return undefined
 }

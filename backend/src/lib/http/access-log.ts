@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
-import type { AppEnv } from '@/lib/http/context'
+import type { AuthUser } from '@/lib/auth/types'
+import type { HttpEnv } from '@/lib/http/context'
 import { endpointPattern } from '@/lib/http/route'
 import type { Logger } from '@/lib/log'
 import type { Metrics } from '@/lib/metrics/metrics'
@@ -8,7 +9,10 @@ import type { Metrics } from '@/lib/metrics/metrics'
  * Records each request in the metrics and writes one structured line per request: time, level, request_id, method, route pattern, status,
  * duration_ms and, once auth has run, a hash of the user id. Never headers, never a token.
  */
-export function accessLog(logger: Logger, metrics?: Metrics): MiddlewareHandler<AppEnv> {
+export function accessLog(
+  logger: Logger,
+  metrics?: Metrics,
+): MiddlewareHandler<HttpEnv & { Variables: { user?: AuthUser } }> {
   return async function accessLog(c, next) {
     const started = performance.now()
     await next()

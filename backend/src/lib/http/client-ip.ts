@@ -1,59 +1,9 @@
 import type { Context } from 'hono'
 import ipaddr from 'ipaddr.js'
-import type { AppEnv } from '@/lib/http/context'
+import { isStrictAddress, type TrustProxy } from '@/config'
+import type { HttpEnv } from '@/lib/http/context'
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6
-
-/**
- * Which peers may tell us the client's address in `X-Forwarded-For`:
- * - `none` (the default): nobody; the client is the socket's peer, whatever headers say;
- * - `peer`: the immediate peer is our proxy (one hop), so the client is the right-most entry;
- * - `ranges`: peers in these ranges are our proxies; walking the header right to left, the
- *   client is the first address outside them (the right-most untrusted hop). Entries to its
- *   left were written by the client itself and prove nothing.
- */
-export type TrustProxy =
-  | { mode: 'none' }
-  | { mode: 'peer' }
-  | { mode: 'ranges'; ranges: [Address, number][]; names: string[] }
-
-const NAMED_RANGES = ['loopback', 'private', 'linkLocal', 'uniqueLocal'] as const
-
-/** Parses `TRUST_PROXY`: false | true | a comma list of IPs, CIDRs and loopback/private/linklocal/uniquelocal. */
-export function parseTrustProxy(value: string | undefined): TrustProxy | { error: string } {
-  const text = value?.trim().toLowerCase() ?? ''
-  if (['', 'false', '0', 'no'].includes(text)) return { mode: 'none' }
-  if (['true', '1', 'yes'].includes(text)) return { mode: 'peer' }
-  const ranges: [Address, number][] = []
-  const names: string[] = []
-  for (const item of text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const named = NAMED_RANGES.find((n) => n.toLowerCase() === item)
-    if (named) names.push(named)
-    else if (isStrictCidr(item)) ranges.push(ipaddr.parseCIDR(item))
-    else if (isStrictAddress(item)) {
-      const address = ipaddr.process(item)
-      ranges.push([address, address.kind() === 'ipv4' ? 32 : 128])
-    } else {
-      return {
-        error:
-          'must be true, false, or a comma list of IPs, CIDRs and loopback/private/linklocal/uniquelocal',
-      }
-    }
-  }
-  return { mode: 'ranges', ranges, names }
-}
-
-// ipaddr.js also accepts octal and short IPv4 forms (`010.0.0.0/8` is 8.0.0.0/8): refuse them.
-function isStrictCidr(text: string): boolean {
-  return text.includes(':') ? ipaddr.IPv6.isValidCIDR(text) : ipaddr.IPv4.isValidCIDRFourPartDecimal(text)
-}
-
-function isStrictAddress(text: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text)
-}
 
 /** An address from a header entry: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, `[2001:db8::1]:443`. */
 function parseHop(raw: string): Address | undefined {
@@ -106,11 +56,11 @@ export function ipSubject(ip: string): string {
 }
 
 /** The request's client address, computed once per request. */
-export function clientIp(c: Context<AppEnv>): string {
+export function clientIp<E extends HttpEnv>(c: Context<E>): string {
   const known = c.get('clientIp')
   if (known !== undefined) return known
   const peer = c.env?.server?.requestIP(c.req.raw)?.address
-  const ip = resolveClientIp(peer, c.req.header('x-forwarded-for'), c.get('services').config.TRUST_PROXY)
+  const ip = resolveClientIp(peer, c.req.header('x-forwarded-for'), c.get('http').trustProxy)
   c.set('clientIp', ip)
   return ip
 }

@@ -1,15 +1,27 @@
 import type { Server } from 'bun'
-import type { AuthUser } from '@/lib/auth/types'
-import type { Services } from '@/services'
+import type { TrustProxy } from '@/config'
+import type { Authenticator } from '@/lib/auth/types'
+import type { Logger } from '@/lib/log'
+import type { RateLimiter } from '@/lib/ratelimit/limiter'
 
-/** The one typed context every route and middleware shares. */
-export interface AppEnv {
+/**
+ * What the middleware in lib/http needs at request time. Routes are defined at module load,
+ * before anything is built, so their middleware cannot be handed these as options; app.ts puts
+ * them on the context once per request instead (lib never sees the container).
+ */
+export interface HttpDeps {
+  authenticator: Authenticator
+  rateLimiter: RateLimiter
+  logger: Logger
+  trustProxy: TrustProxy
+}
+
+/** The context every lib/http middleware shares; the app's own `HttpEnv` extends it. */
+export interface HttpEnv {
   Bindings: { server?: Server<undefined> }
   Variables: {
     requestId: string
-    services: Services
-    /** Set by the auth middleware (`requireAuth`, `optionalAuth`, `requireAdmin`). */
-    user?: AuthUser
+    http: HttpDeps
     /** The client's address (see client-ip.ts), once something has asked for it. */
     clientIp?: string
   }

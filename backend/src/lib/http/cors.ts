@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { cors as honoCors } from 'hono/cors'
-import type { AppEnv } from '@/lib/http/context'
+import type { HttpEnv } from '@/lib/http/context'
 
 export interface CorsOptions {
   /** Allowed origins, or `['*']`. */
@@ -15,7 +15,7 @@ const EXPOSE = ['X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateL
  * stand-in response before the handler runs, which Hono then has to merge into the real one —
  * measured at about a third of a cached `/auth/me` request's cost.
  */
-export function cors({ origins }: CorsOptions): MiddlewareHandler<AppEnv> {
+export function cors({ origins }: CorsOptions): MiddlewareHandler<HttpEnv> {
   const anyOrigin = origins.includes('*')
   const allowed = new Set(origins)
   const exposeHeaders = EXPOSE.join(',')

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { ApiError } from '@/lib/errors/api-error'
-import type { AppEnv } from '@/lib/http/context'
+import type { HttpEnv } from '@/lib/http/context'
 import { endpointPattern } from '@/lib/http/route'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i
@@ -15,7 +15,7 @@ function hasBody(request: Request): boolean {
  * API routes speak JSON only. A body in another type is a 415; a JSON body that does not parse
  * is a 400 INVALID_JSON. The body text is cached by Hono, so route validators reuse it.
  */
-export function jsonBody(): MiddlewareHandler<AppEnv> {
+export function jsonBody(): MiddlewareHandler<HttpEnv> {
   return async function jsonBody(c, next) {
     // An unknown route is a 404 whatever its body; leave that to the not-found handler.
     if (endpointPattern(c) === undefined) return next()

@@ -1,9 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import type { AuthUser } from '@/lib/auth/types'
 import { ApiError } from '@/lib/errors/api-error'
 import { clientIp, ipSubject } from '@/lib/http/client-ip'
-import type { AppEnv } from '@/lib/http/context'
-import type { Outcome } from '@/lib/ratelimit/limiter'
-import type { PolicyName } from '@/lib/ratelimit/policies'
+import type { HttpEnv } from '@/lib/http/context'
+import type { Outcome, RateLimiter } from '@/lib/ratelimit/limiter'
+import { POLICY_NAMES, type PolicyName } from '@/lib/ratelimit/policies'
 
 type Decided = NonNullable<Outcome>
 
@@ -30,37 +31,49 @@ export function rateLimited(outcome: Decided, message?: string): ApiError {
 
 /** One check, awaited (for the auth path; the per-request middleware avoids the promise). */
 export async function decide(
-  c: Context<AppEnv>,
+  limiter: RateLimiter,
   policy: PolicyName,
   subject: string,
   consume: boolean,
 ): Promise<Outcome> {
-  const found = c.get('services').rateLimiter.check(policy, subject, consume)
+  const found = limiter.check(policy, subject, consume)
   return found instanceof Promise ? await found : found
 }
 
 /** The rate-limit subject of the request's client address. */
-export function ipKey(c: Context<AppEnv>): string {
+export function ipKey<E extends HttpEnv>(c: Context<E>): string {
   return ipSubject(clientIp(c))
 }
 
-function userKey(c: Context<AppEnv>): string {
-  const user = c.get('user')
-  if (!user) throw new Error('a per-user rate limit needs an auth middleware before it')
-  return user.idHash
+export interface RateLimitOptions {
+  policy: PolicyName
+  /**
+   * Whose quota a request spends: the client address (`ip`), or the authenticated user (`user`,
+   * keyed by the user-id hash; the route's auth middleware must come first).
+   */
+  key: 'ip' | 'user'
 }
 
+type UserEnv = HttpEnv & { Variables: { user?: AuthUser } }
+
 /**
- * Limits by `policy`, keyed by the client address (`ip`) or the authenticated user (`user`,
- * after an auth middleware; keyed by the user-id hash). A refused request is a 429. The
- * `RateLimit-*` headers go on every response this policy saw; when several policies apply, the
- * one with the fewest requests remaining wins, so the client sees the limit it will hit first.
+ * Limits by `policy`. A refused request is a 429. The `RateLimit-*` headers go on every
+ * response this policy saw; when several policies apply, the one with the fewest requests
+ * remaining wins, so the client sees the limit it will hit first.
  */
-export function rateLimit(policy: PolicyName, by: 'ip' | 'user'): MiddlewareHandler<AppEnv> {
+export function rateLimit({ policy, key }: RateLimitOptions): MiddlewareHandler<UserEnv> {
+  if (!POLICY_NAMES.includes(policy)) throw new Error(`unknown rate-limit policy ${policy}`)
+  const subjectOf =
+    key === 'ip'
+      ? ipKey
+      : (c: Context<UserEnv>) => {
+          const user = c.get('user')
+          if (!user) throw new Error('a per-user rate limit needs an auth middleware before it')
+          return user.idHash
+        }
   return async function rateLimit(c, next) {
-    const subject = by === 'ip' ? ipKey(c) : userKey(c)
     // The memory store answers synchronously: await only a promise (this runs on every request).
-    const found = c.get('services').rateLimiter.check(policy, subject, true)
+    const found = c.get('http').rateLimiter.check(policy, subjectOf(c), true)
     const outcome = found instanceof Promise ? await found : found
     if (outcome && !outcome.allowed) throw rateLimited(outcome)
     await next()

@@ -1,7 +1,7 @@
-import type { Config } from '@/config'
-import { AnthropicProvider } from '@/lib/llm/providers/anthropic/provider'
-import { LocalProvider } from '@/lib/llm/providers/local/provider'
-import { OpenAIProvider } from '@/lib/llm/providers/openai/provider'
+import type { BreakerThresholds } from '@/lib/breaker'
+import { AnthropicProvider } from '@/lib/llm/providers/anthropic/chat'
+import { LocalProvider } from '@/lib/llm/providers/local/chat'
+import { OpenAIProvider } from '@/lib/llm/providers/openai/chat'
 import { LlmRouter } from '@/lib/llm/router'
 import { CompositeTracer, LangSmithTracer, type LlmTracer, NoTracer } from '@/lib/llm/tracing'
 import type { LlmProvider, ProviderName } from '@/lib/llm/types'
@@ -10,54 +10,74 @@ import type { Logger } from '@/lib/log'
 /** A 429 asking to come back within this long is waited out once on the same model. */
 export const RETRY_AFTER_CAP_MS = 2_000
 
-function provider(name: ProviderName, config: Config): LlmProvider {
-  const models = (chat: string, fallback: string | undefined) =>
-    fallback && fallback !== chat ? [chat, fallback] : [chat]
+/** One hosted provider (OpenAI or Anthropic, or a server compatible with either). */
+export interface ChatProviderOptions {
+  apiKey: string | undefined
+  /** OpenAI's includes `/v1`; Anthropic's is the host root. */
+  baseURL: string | undefined
+  chatModel: string
+  /** Tried after `chatModel` fails; ignored when unset or the same. */
+  chatFallbackModel?: string | undefined
+}
+
+export interface LlmRouterOptions {
+  /** Providers in failover order, without repeats (LLM_PROVIDER, then LLM_FALLBACK_PROVIDERS). */
+  chain: readonly ProviderName[]
+  /** Whole-answer deadline per attempt, also the SDKs' own timeout (LLM_TIMEOUT_MS). */
+  timeoutMs: number
+  /** A stream must yield its first chunk within this (LLM_FIRST_TOKEN_TIMEOUT_MS). */
+  firstTokenTimeoutMs: number
+  openai: ChatProviderOptions
+  anthropic: ChatProviderOptions
+  /** LangSmith tracing (LANGSMITH_*); `endpoint` unset means the SDK's default. */
+  langsmith: { enabled: boolean; apiKey: string | undefined; endpoint: string | undefined; project: string }
+  /** One breaker per provider, all with these thresholds. */
+  breaker: BreakerThresholds
+}
+
+function provider(name: ProviderName, options: LlmRouterOptions): LlmProvider {
+  const models = ({ chatModel, chatFallbackModel }: ChatProviderOptions) =>
+    chatFallbackModel && chatFallbackModel !== chatModel ? [chatModel, chatFallbackModel] : [chatModel]
   switch (name) {
     case 'openai':
       return new OpenAIProvider({
-        apiKey: config.OPENAI_API_KEY,
-        baseURL: config.OPENAI_BASE_URL,
-        models: models(config.OPENAI_CHAT_MODEL, config.OPENAI_CHAT_FALLBACK_MODEL),
-        timeoutMs: config.LLM_TIMEOUT_MS,
+        ...options.openai,
+        models: models(options.openai),
+        timeoutMs: options.timeoutMs,
       })
     case 'anthropic':
       return new AnthropicProvider({
-        apiKey: config.ANTHROPIC_API_KEY,
-        baseURL: config.ANTHROPIC_BASE_URL,
-        models: models(config.ANTHROPIC_CHAT_MODEL, config.ANTHROPIC_CHAT_FALLBACK_MODEL),
-        timeoutMs: config.LLM_TIMEOUT_MS,
+        ...options.anthropic,
+        models: models(options.anthropic),
+        timeoutMs: options.timeoutMs,
       })
     case 'local':
       return new LocalProvider()
   }
 }
 
-/** The failover router over LLM_PROVIDER then LLM_FALLBACK_PROVIDERS, one breaker each. */
-export function createLlmRouter(config: Config, logger: Logger, extraTracer?: LlmTracer): LlmRouter {
-  const langsmith = config.LANGSMITH_TRACING
+/** The failover router over `chain`, one breaker each, tracing to LangSmith when enabled. */
+export function createLlmRouter(
+  options: LlmRouterOptions,
+  logger: Logger,
+  extraTracer?: LlmTracer,
+): LlmRouter {
+  const { langsmith } = options
+  const traced = langsmith.enabled
     ? new LangSmithTracer(
-        {
-          apiUrl: config.LANGSMITH_ENDPOINT,
-          apiKey: config.LANGSMITH_API_KEY,
-          project: config.LANGSMITH_PROJECT,
-        },
+        { apiUrl: langsmith.endpoint, apiKey: langsmith.apiKey, project: langsmith.project },
         logger,
       )
     : new NoTracer()
   return new LlmRouter(
-    config.llmChain.map((name) => provider(name, config)),
+    options.chain.map((name) => provider(name, options)),
+    options.breaker,
     {
-      errorThresholdPercent: config.BREAKER_ERROR_THRESHOLD_PERCENT,
-      volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
-      resetTimeoutMs: config.BREAKER_RESET_TIMEOUT_MS,
-    },
-    {
-      timeoutMs: config.LLM_TIMEOUT_MS,
-      firstTokenTimeoutMs: config.LLM_FIRST_TOKEN_TIMEOUT_MS,
+      timeoutMs: options.timeoutMs,
+      firstTokenTimeoutMs: options.firstTokenTimeoutMs,
       retryAfterCapMs: RETRY_AFTER_CAP_MS,
     },
     logger,
-    extraTracer ? new CompositeTracer([langsmith, extraTracer]) : langsmith,
+    extraTracer ? new CompositeTracer([traced, extraTracer]) : traced,
   )
 }

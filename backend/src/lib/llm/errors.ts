@@ -1,3 +1,6 @@
+import { CodedError } from '@/lib/errors/coded'
+import { UnavailableError } from '@/lib/errors/unavailable'
+
 /**
  * Why a provider call failed, decided once, where the SDK's error is understood:
  * - `caller`: our request was refused (400 invalid request, 413, 422, content policy) — it would
@@ -5,7 +8,7 @@
  * - `failure`: the provider could not serve it (5xx, 529 overloaded, 429, timeout, network,
  *   401/403/404 misconfiguration) — counted by the breaker and failed over.
  */
-export class ProviderError extends Error {
+export class ProviderError extends CodedError {
   constructor(
     readonly provider: string,
     readonly kind: 'caller' | 'failure',
@@ -15,18 +18,29 @@ export class ProviderError extends Error {
     readonly retryAfterMs?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options)
+    // Reaches a client only when it is too late to fail over (or the request itself was refused).
+    super(
+      'UPSTREAM_ERROR',
+      message,
+      {
+        message:
+          kind === 'caller'
+            ? 'The language model provider refused this request'
+            : 'The language model provider failed while answering',
+      },
+      options,
+    )
     this.name = 'ProviderError'
   }
 }
 
 /** Every provider in the chain failed or has an open breaker. */
-export class LlmUnavailableError extends Error {
+export class LlmUnavailableError extends UnavailableError {
   constructor(
-    readonly retryAfterSeconds: number,
+    retryAfterSeconds: number,
     readonly attempts: { provider: string; model: string; reason: string }[],
   ) {
-    super('no language model provider is available')
+    super('LLM_UNAVAILABLE', 'no language model provider is available', retryAfterSeconds)
     this.name = 'LlmUnavailableError'
   }
 }
@@ -81,10 +95,20 @@ export function classifyProviderError(provider: string, error: unknown): Provide
   )
 }
 
+/**
+ * What a provider's SDK call threw, as the router must see it. An abort we caused (a deadline,
+ * the first-token timeout, the caller leaving) is reported as its reason, since it says nothing
+ * about the provider; anything else is classified.
+ */
+export function providerFailure(provider: string, error: unknown, signal: AbortSignal): Error {
+  if (signal.aborted && signal.reason instanceof Error) return signal.reason
+  return classifyProviderError(provider, error)
+}
+
 /** An answer ran past LLM_TIMEOUT_MS after it had started streaming (too late to fail over). */
-export class LlmTimeoutError extends Error {
+export class LlmTimeoutError extends CodedError {
   constructor() {
-    super('the answer ran past its deadline')
+    super('TIMEOUT', 'the answer ran past its deadline', { message: 'The answer ran past its deadline' })
     this.name = 'LlmTimeoutError'
   }
 }

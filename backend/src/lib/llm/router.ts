@@ -1,4 +1,4 @@
-import { Breaker, BreakerOpenError, type BreakerOptions, type BreakerStats } from '@/lib/breaker'
+import { Breaker, BreakerOpenError, type BreakerStats, type BreakerThresholds } from '@/lib/breaker'
 import { LlmTimeoutError, LlmUnavailableError, ProviderError } from '@/lib/llm/errors'
 import { type LlmTracer, NoTracer, type TraceContext } from '@/lib/llm/tracing'
 import type { ChatRequest, Completion, LlmProvider, ProviderName, StreamChunk, Usage } from '@/lib/llm/types'
@@ -30,9 +30,41 @@ export interface Routed {
   breakerState: string
 }
 
+/** What a stream has produced: filled in as its chunks are read, complete once they end. */
+export interface StreamResult {
+  text: string
+  /** From the provider's final chunk; unset until it arrives. */
+  usage?: Usage
+  finishReason?: string
+}
+
 export interface RoutedStream extends Routed {
   /** The stream, its first chunk already received (so the provider is committed to). */
   chunks: AsyncIterable<StreamChunk>
+  /** Accumulated once, here: what the trace records and what a caller stores. */
+  readonly result: Readonly<StreamResult>
+}
+
+/** Each provider's breaker counts outcomes only; the typed value travels through `fire`. */
+type ProviderBreaker = Breaker<[() => Promise<void>], void>
+
+/** One provider+model try, as the loop in `#route` acts on it. */
+type AttemptResult<T> =
+  | { kind: 'ok'; value: T; routed: Routed; startedAt: number; deadline: Deadline }
+  | { kind: 'failover'; reason: string }
+  | { kind: 'breaker_open'; retryAfterMs: number }
+  | { kind: 'retry_after'; ms: number; reason: string }
+
+interface AttemptContext {
+  signal: AbortSignal
+  /** Streams only: the first chunk must come within this. */
+  firstTokenMs?: number
+  /** A short 429 may be waited out (once per model). */
+  mayWait: boolean
+  attempt: number
+  failedOverFrom?: ProviderName
+  trace: TraceContext
+  request: ChatRequest
 }
 
 class FirstTokenTimeout extends Error {}
@@ -42,6 +74,67 @@ class CallerAborted extends Error {
   constructor(readonly reason: unknown) {
     super('the caller aborted')
   }
+}
+
+/**
+ * An attempt's whole-answer deadline (LLM_TIMEOUT_MS). It can cut the attempt without cutting
+ * the caller; a stream that answered keeps it running until the stream ends.
+ */
+class Deadline {
+  readonly #controller = new AbortController()
+  readonly #timer: Timer
+
+  constructor(ms: number) {
+    this.#timer = setTimeout(() => this.#controller.abort(new LlmTimeoutError()), ms)
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal
+  }
+
+  cut(reason: Error): void {
+    this.#controller.abort(reason)
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer)
+  }
+}
+
+/** Rejects with FirstTokenTimeout (and ends the request) unless `opened` settles within `ms`. */
+async function firstTokenWithin<T>(ms: number, deadline: Deadline, opened: Promise<T>): Promise<T> {
+  let timer: Timer | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new FirstTokenTimeout())
+      deadline.cut(new Error('first token timeout'))
+    }, ms)
+  })
+  try {
+    return await Promise.race([opened, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Before an answer has started, our own deadlines are the provider's failure (fail over); the
+ * caller leaving is nobody's failure.
+ */
+function attemptError(provider: ProviderName, error: unknown, caller: AbortSignal): unknown {
+  if (error instanceof LlmTimeoutError) return new ProviderError(provider, 'failure', `${provider} timed out`)
+  if (error instanceof FirstTokenTimeout) {
+    return new ProviderError(provider, 'failure', `${provider} sent nothing within the first-token timeout`)
+  }
+  if (caller.aborted) return new CallerAborted(caller.reason ?? error)
+  return error
+}
+
+/** Runs `call` through the breaker, which sees only the outcome. */
+function fire<T>(breaker: ProviderBreaker, call: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    breaker.fire(async () => resolve(await call())).catch(reject)
+  })
 }
 
 /** Waits, unless the caller gives up first. */
@@ -59,19 +152,22 @@ const sleep = (ms: number, signal: AbortSignal) =>
   })
 
 /**
- * Ordered failover over providers, each behind its own breaker. A short, top-to-bottom loop:
- * for each provider in the chain (LLM_PROVIDER, then LLM_FALLBACK_PROVIDERS), skip it at once
- * if its breaker is open; otherwise try its chat model, then its fallback model. What fails
- * over: ProviderError kind `failure` (5xx, 529, 429, timeouts, network, misconfiguration).
- * What does not: kind `caller` (the request itself was refused), rethrown at once. Streams fail
- * over only until their first chunk; after that the caller handles the error.
+ * Ordered failover over providers (LLM_PROVIDER, then LLM_FALLBACK_PROVIDERS), each behind its
+ * own breaker; each provider's chat model, then its fallback model. What fails over to the next
+ * model:
+ * - ProviderError kind `failure` (5xx, 529, 429, network, 401/403/404 misconfiguration);
+ * - the attempt's deadline, or a stream's first-token timeout, passing before the answer began.
+ * An open breaker skips the provider's remaining models. A 429 with a retry-after of at most
+ * `retryAfterCapMs` is waited out once on the same model. Thrown at once: ProviderError kind
+ * `caller` (the request itself was refused), the caller aborting, anything unexpected. Streams
+ * fail over only until their first chunk; after that the caller handles the error.
  */
 export class LlmRouter {
-  readonly #breakers = new Map<ProviderName, Breaker<[() => Promise<unknown>], unknown>>()
+  readonly #breakers = new Map<ProviderName, ProviderBreaker>()
 
   constructor(
     readonly providers: readonly LlmProvider[],
-    breaker: Omit<BreakerOptions, 'name' | 'timeoutMs' | 'countsAsFailure'>,
+    breaker: BreakerThresholds,
     private readonly limits: RouterLimits,
     private readonly logger: Logger,
     readonly tracer: LlmTracer = new NoTracer(),
@@ -80,7 +176,7 @@ export class LlmRouter {
       this.#breakers.set(
         provider.name,
         new Breaker(
-          (call: () => Promise<unknown>) => call(),
+          (call: () => Promise<void>) => call(),
           {
             ...breaker,
             name: provider.name,
@@ -101,22 +197,22 @@ export class LlmRouter {
     signal: AbortSignal,
     trace: TraceContext = { feature: 'unknown' },
   ): Promise<Completion & Routed> {
-    const { value, routed, startedAt } = await this.#route(
+    const won = await this.#route((provider, model, s) => provider.complete(model, request, s), {
       signal,
-      async (provider, model, attemptSignal) => provider.complete(model, request, attemptSignal),
-      false,
-      { trace, request },
-    )
+      trace,
+      request,
+    })
+    won.deadline.clear()
     this.tracer.record({
       context: trace,
-      ...routed,
+      ...won.routed,
       messages: request.messages,
-      output: value.text,
-      usage: value.usage,
-      startedAt,
+      output: won.value.text,
+      usage: won.value.usage,
+      startedAt: won.startedAt,
       endedAt: Date.now(),
     })
-    return { ...value, ...routed }
+    return { ...won.value, ...won.routed }
   }
 
   /** Resolves once some provider has produced a first chunk; fails over until then. */
@@ -125,55 +221,48 @@ export class LlmRouter {
     signal: AbortSignal,
     trace: TraceContext = { feature: 'unknown' },
   ): Promise<RoutedStream> {
-    const { value, routed, startedAt, release } = await this.#route(
-      signal,
-      async (provider, model, attemptSignal, firstTokenSignal) => {
-        const iterator = provider.stream(model, request, attemptSignal)[Symbol.asyncIterator]()
-        const first = await Promise.race([
-          iterator.next(),
-          new Promise<never>((_, reject) =>
-            firstTokenSignal.addEventListener('abort', () => reject(new FirstTokenTimeout()), { once: true }),
-          ),
-        ])
-        return { iterator, first }
+    const won = await this.#route(
+      async (provider, model, s) => {
+        const iterator = provider.stream(model, request, s)[Symbol.asyncIterator]()
+        return { iterator, first: await iterator.next() }
       },
-      true,
-      { trace, request },
+      { signal, trace, request, firstTokenMs: this.limits.firstTokenTimeoutMs },
     )
+    const { iterator, first } = won.value
+    const result: StreamResult = { text: '' }
     const tracer = this.tracer
     async function* chunks(): AsyncIterable<StreamChunk> {
-      let text = ''
-      let usage: Usage | undefined
       let error: string | undefined
       try {
-        let next = value.first
-        while (!next.done) {
+        for (let next = first; !next.done; next = await iterator.next()) {
           const chunk = next.value
-          if (chunk.type === 'delta') text += chunk.text
-          else usage = chunk.usage
+          if (chunk.type === 'delta') result.text += chunk.text
+          else {
+            result.usage = chunk.usage
+            result.finishReason = chunk.finishReason
+          }
           yield chunk
-          next = await value.iterator.next()
         }
       } catch (caught) {
         error = caught instanceof Error ? caught.message : String(caught)
         throw caught
       } finally {
-        release()
+        won.deadline.clear()
         // Stopped early (the consumer broke off or threw): close the upstream stream now.
-        await value.iterator.return?.()
+        await iterator.return?.()
         tracer.record({
           context: trace,
-          ...routed,
+          ...won.routed,
           messages: request.messages,
-          output: text,
-          usage,
+          output: result.text,
+          usage: result.usage,
           error,
-          startedAt,
+          startedAt: won.startedAt,
           endedAt: Date.now(),
         })
       }
     }
-    return { ...routed, chunks: chunks() }
+    return { ...won.routed, chunks: chunks(), result }
   }
 
   /** Each provider's breaker, for /ready and admin stats. */
@@ -181,131 +270,104 @@ export class LlmRouter {
     return [...this.#breakers.values()].map((b) => b.stats())
   }
 
+  /** The failover loop: every provider's models in order, until one attempt answers. */
   async #route<T>(
-    signal: AbortSignal,
-    call: (
-      provider: LlmProvider,
-      model: string,
-      attemptSignal: AbortSignal,
-      firstTokenSignal: AbortSignal,
-    ) => Promise<T>,
-    streaming: boolean,
-    traced: { trace: TraceContext; request: ChatRequest },
-  ): Promise<{ value: T; routed: Routed; startedAt: number; release: () => void }> {
+    call: (provider: LlmProvider, model: string, signal: AbortSignal) => Promise<T>,
+    options: Pick<AttemptContext, 'signal' | 'trace' | 'request' | 'firstTokenMs'>,
+  ): Promise<Extract<AttemptResult<T>, { kind: 'ok' }>> {
     const attempts: Attempt[] = []
     let soonestReset = Number.POSITIVE_INFINITY
     let failedOverFrom: ProviderName | undefined
+    const tryOnce = (provider: LlmProvider, model: string, mayWait: boolean) =>
+      this.#attempt(provider, model, (s) => call(provider, model, s), {
+        ...options,
+        mayWait,
+        attempt: attempts.length + 1,
+        failedOverFrom,
+      })
+    const failed = (provider: LlmProvider, model: string, reason: string) => {
+      attempts.push({ provider: provider.name, model, reason })
+      failedOverFrom ??= provider.name
+    }
     for (const provider of this.providers) {
-      const breaker = this.#breakers.get(provider.name)
-      if (!breaker) continue
       for (const model of provider.models) {
-        if (breaker.state() === 'open') {
-          soonestReset = Math.min(soonestReset, breaker.retryAfterMs())
+        let result = await tryOnce(provider, model, true)
+        if (result.kind === 'retry_after') {
+          failed(provider, model, result.reason)
+          await sleep(result.ms, options.signal)
+          result = await tryOnce(provider, model, false)
+        }
+        if (result.kind === 'ok') return result
+        if (result.kind === 'breaker_open') {
+          soonestReset = Math.min(soonestReset, result.retryAfterMs)
           attempts.push({ provider: provider.name, model, reason: 'breaker open' })
           break
         }
-        for (let retry = 0; retry < 2; retry++) {
-          signal.throwIfAborted()
-          const breakerState = breaker.state()
-          const attemptStarted = Date.now()
-          // Each attempt has its own deadline and can be cut without cutting the caller.
-          const deadline = new AbortController()
-          const firstToken = new AbortController()
-          // For a stream the deadline keeps running after the first token, until the stream ends.
-          let keepDeadline = false
-          const timers = [
-            setTimeout(() => deadline.abort(new LlmTimeoutError()), this.limits.timeoutMs),
-            streaming
-              ? setTimeout(() => {
-                  firstToken.abort()
-                  deadline.abort(new Error('first token timeout'))
-                }, this.limits.firstTokenTimeoutMs)
-              : undefined,
-          ]
-          const attemptSignal = AbortSignal.any([signal, deadline.signal])
-          try {
-            const value = (await breaker.fire(() =>
-              call(provider, model, attemptSignal, firstToken.signal).catch((error: unknown) => {
-                // Before an answer has started, a deadline is the provider's failure: fail over.
-                if (error instanceof LlmTimeoutError) {
-                  throw new ProviderError(provider.name, 'failure', `${provider.name} timed out`)
-                }
-                if (error instanceof FirstTokenTimeout) {
-                  throw new ProviderError(
-                    provider.name,
-                    'failure',
-                    `${provider.name} sent nothing within the first-token timeout`,
-                  )
-                }
-                if (signal.aborted) throw new CallerAborted(signal.reason ?? error)
-                throw error
-              }),
-            )) as T
-            return {
-              value,
-              routed: {
-                provider: provider.name,
-                model,
-                attempt: attempts.length + 1,
-                failedOverFrom,
-                breakerState,
-              },
-              startedAt: attemptStarted,
-              release: (() => {
-                keepDeadline = streaming
-                const timer = timers[0]
-                return () => clearTimeout(timer)
-              })(),
-            }
-          } catch (error) {
-            if (error instanceof CallerAborted) throw error.reason
-            if (signal.aborted) throw error
-            if (error instanceof BreakerOpenError) {
-              soonestReset = Math.min(soonestReset, error.retryAfterMs)
-              attempts.push({ provider: provider.name, model, reason: 'breaker open' })
-              break
-            }
-            if (!(error instanceof ProviderError)) throw error
-            // Failed calls are runs too: the trace shows what failed over, and why.
-            this.tracer.record({
-              context: traced.trace,
-              provider: provider.name,
-              model,
-              breakerState,
-              attempt: attempts.length + 1,
-              failedOverFrom,
-              messages: traced.request.messages,
-              error: error.message,
-              startedAt: attemptStarted,
-              endedAt: Date.now(),
-            })
-            if (error.kind === 'caller') throw error
-            attempts.push({ provider: provider.name, model, reason: error.message })
-            this.logger.warn(
-              { provider: provider.name, model, status: error.status, reason: error.message },
-              'llm attempt failed',
-            )
-            failedOverFrom ??= provider.name
-            // A short, explicit "come back in a moment" is worth one wait on the same model.
-            if (
-              retry === 0 &&
-              error.status === 429 &&
-              error.retryAfterMs !== undefined &&
-              error.retryAfterMs <= this.limits.retryAfterCapMs
-            ) {
-              await sleep(error.retryAfterMs, signal)
-              continue
-            }
-            break
-          } finally {
-            timers.forEach((timer, i) => {
-              if (!(i === 0 && keepDeadline)) clearTimeout(timer)
-            })
-          }
-        }
+        failed(provider, model, result.reason)
       }
     }
     const retryAfter = Number.isFinite(soonestReset) ? Math.max(1, Math.ceil(soonestReset / 1000)) : 5
     throw new LlmUnavailableError(retryAfter, attempts)
+  }
+
+  /** One provider+model try: its deadline (and first-token timer), its breaker, its outcome. */
+  async #attempt<T>(
+    provider: LlmProvider,
+    model: string,
+    call: (signal: AbortSignal) => Promise<T>,
+    context: AttemptContext,
+  ): Promise<AttemptResult<T>> {
+    const breaker = this.#breakers.get(provider.name)
+    if (!breaker) throw new Error(`no breaker for ${provider.name}`)
+    if (breaker.state() === 'open') return { kind: 'breaker_open', retryAfterMs: breaker.retryAfterMs() }
+    const { signal, firstTokenMs } = context
+    signal.throwIfAborted()
+    const breakerState = breaker.state()
+    const startedAt = Date.now()
+    const deadline = new Deadline(this.limits.timeoutMs)
+    const attemptSignal = AbortSignal.any([signal, deadline.signal])
+    try {
+      const value = await fire(breaker, () => {
+        const answer = call(attemptSignal)
+        return (firstTokenMs === undefined ? answer : firstTokenWithin(firstTokenMs, deadline, answer)).catch(
+          (error: unknown) => {
+            throw attemptError(provider.name, error, signal)
+          },
+        )
+      })
+      const { attempt, failedOverFrom } = context
+      const routed: Routed = { provider: provider.name, model, attempt, failedOverFrom, breakerState }
+      return { kind: 'ok', value, routed, startedAt, deadline }
+    } catch (error) {
+      deadline.clear()
+      if (error instanceof CallerAborted) throw error.reason
+      if (signal.aborted) throw error
+      if (error instanceof BreakerOpenError) return { kind: 'breaker_open', retryAfterMs: error.retryAfterMs }
+      if (!(error instanceof ProviderError)) throw error
+      // Failed calls are runs too: the trace shows what failed over, and why.
+      this.tracer.record({
+        context: context.trace,
+        provider: provider.name,
+        model,
+        breakerState,
+        attempt: context.attempt,
+        failedOverFrom: context.failedOverFrom,
+        messages: context.request.messages,
+        error: error.message,
+        startedAt,
+        endedAt: Date.now(),
+      })
+      if (error.kind === 'caller') throw error
+      this.logger.warn(
+        { provider: provider.name, model, status: error.status, reason: error.message },
+        'llm attempt failed',
+      )
+      // A short, explicit "come back in a moment" is worth one wait on the same model.
+      const wait = error.status === 429 ? error.retryAfterMs : undefined
+      if (context.mayWait && wait !== undefined && wait <= this.limits.retryAfterCapMs) {
+        return { kind: 'retry_after', ms: wait, reason: error.message }
+      }
+      return { kind: 'failover', reason: error.message }
+    }
   }
 }

@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { AUTH_UPSTREAM_BUCKETS } from '@/lib/auth/token-cache'
 import type { BreakerStats } from '@/lib/breaker'
 import type { LlmRunRecord, LlmTracer } from '@/lib/llm/tracing'
+import { bucketsOf, type HistogramValues, quantileMs } from '@/lib/metrics/quantile'
 import type { RateLimitRecorder } from '@/lib/ratelimit/limiter'
 
 const DB_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5]
@@ -26,6 +28,8 @@ export class Metrics {
   readonly #rateLimitRejections: Counter<'policy'>
   readonly #rateLimitStoreFailures: Counter<'policy' | 'outcome'>
   readonly #dbQueryDuration: Histogram<'statement' | 'outcome'>
+  /** Token verifications (cache misses): the auth cache observes into it. */
+  readonly authUpstreamDuration: Histogram
 
   constructor(private readonly sources: MetricSources) {
     const registers = [this.registry]
@@ -72,6 +76,12 @@ export class Metrics {
       help: 'Database statement latency by statement kind (select|insert|update|delete|other) and outcome (ok|error)',
       labelNames: ['statement', 'outcome'],
       buckets: DB_BUCKETS,
+      registers,
+    })
+    this.authUpstreamDuration = new Histogram({
+      name: 'auth_upstream_duration_seconds',
+      help: 'Token verification latency on auth cache misses (Supabase Auth, or the local signature check)',
+      buckets: AUTH_UPSTREAM_BUCKETS,
       registers,
     })
     new Gauge({
@@ -156,48 +166,15 @@ export class Metrics {
   /** Per-route count, errors (5xx) and p50/p95/p99, estimated from the duration histogram. */
   async httpRoutes() {
     const metric = (await this.registry.getSingleMetric('http_request_duration_seconds')?.get()) as
-      | { values: { value: number; labels: Record<string, string | number>; metricName?: string }[] }
+      | HistogramValues
       | undefined
-    const routes = new Map<string, { buckets: Map<number, number>; count: number; errors: number }>()
-    for (const v of metric?.values ?? []) {
-      const route = String(v.labels.route)
-      const entry = routes.get(route) ?? { buckets: new Map(), count: 0, errors: 0 }
-      routes.set(route, entry)
-      if (v.metricName?.endsWith('_bucket')) {
-        const le = v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le)
-        entry.buckets.set(le, (entry.buckets.get(le) ?? 0) + v.value)
-      } else if (v.metricName?.endsWith('_count')) {
-        entry.count += v.value
-        if (String(v.labels.status).startsWith('5')) entry.errors += v.value
-      }
-    }
-    return [...routes].map(([route, e]) => ({
+    return [...bucketsOf(metric, (labels) => String(labels.route))].map(([route, e]) => ({
       route,
       count: e.count,
       errors: e.errors,
-      p50_ms: quantile(e.buckets, e.count, 0.5),
-      p95_ms: quantile(e.buckets, e.count, 0.95),
-      p99_ms: quantile(e.buckets, e.count, 0.99),
+      p50_ms: quantileMs(e, 0.5),
+      p95_ms: quantileMs(e, 0.95),
+      p99_ms: quantileMs(e, 0.99),
     }))
   }
-}
-
-/** The q-quantile in ms from cumulative buckets, interpolated linearly within its bucket. */
-function quantile(buckets: Map<number, number>, count: number, q: number): number {
-  if (count === 0) return 0
-  const sorted = [...buckets].sort((a, b) => a[0] - b[0])
-  const rank = q * count
-  let previousBound = 0
-  let previousCount = 0
-  for (const [bound, cumulative] of sorted) {
-    if (cumulative >= rank) {
-      const upper = Number.isFinite(bound) ? bound : previousBound
-      const inBucket = cumulative - previousCount
-      const fraction = inBucket === 0 ? 1 : (rank - previousCount) / inBucket
-      return Math.round((previousBound + (upper - previousBound) * fraction) * 1_000 * 100) / 100
-    }
-    previousBound = bound
-    previousCount = cumulative
-  }
-  return Math.round(previousBound * 1_000 * 100) / 100
 }

@@ -1,4 +1,5 @@
 import type { BreakerStats } from '@/lib/breaker'
+import { UnavailableError } from '@/lib/errors/unavailable'
 
 /** Every embedding in the knowledge base has this many dimensions (OpenAI text-embedding-3-small). */
 export const EMBEDDING_DIMENSIONS = 1536
@@ -22,9 +23,12 @@ export interface Embedder {
 }
 
 /** The embedder could not produce vectors; search degrades to lexical, ingest stores none. */
-export class EmbedderUnavailableError extends Error {
+export class EmbedderUnavailableError extends UnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    super('LLM_UNAVAILABLE', message, 5, {
+      cause: options?.cause,
+      publicMessage: 'The embedding provider is unavailable',
+    })
     this.name = 'EmbedderUnavailableError'
   }
 }

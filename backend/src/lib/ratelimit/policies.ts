@@ -1,5 +1,3 @@
-import type { Config } from '@/config'
-
 /**
  * The rate-limit policies. Each has its own key namespace, so one policy's traffic never spends
  * another's quota:
@@ -18,19 +16,22 @@ export interface Policy {
   windowMs: number
 }
 
+export interface PolicyOptions {
+  /** RATE_LIMIT_ENABLED: false turns every policy off. */
+  enabled: boolean
+  windowSeconds: number
+  /** Requests per window for each policy; 0 turns that one off. */
+  limits: Record<PolicyName, number>
+}
+
 /** The enabled policies from configuration (a limit of 0 turns that one off). */
-export function policiesFrom(config: Config): Partial<Record<PolicyName, Policy>> {
-  if (!config.RATE_LIMIT_ENABLED) return {}
-  const windowMs = config.RATE_LIMIT_WINDOW_SECONDS * 1000
-  const limits: Record<PolicyName, number> = {
-    api: config.RATE_LIMIT_API,
-    ai: config.RATE_LIMIT_AI,
-    auth_failures: config.RATE_LIMIT_AUTH_FAILURES,
-    ingest: config.RATE_LIMIT_INGEST,
-  }
+export function policiesFrom(options: PolicyOptions): Partial<Record<PolicyName, Policy>> {
+  if (!options.enabled) return {}
+  const windowMs = options.windowSeconds * 1000
   const policies: Partial<Record<PolicyName, Policy>> = {}
   for (const name of POLICY_NAMES) {
-    if (limits[name] > 0) policies[name] = { name, limit: limits[name], windowMs }
+    const limit = options.limits[name]
+    if (limit > 0) policies[name] = { name, limit, windowMs }
   }
   return policies
 }

@@ -1,6 +1,6 @@
 import type { AuthUser } from '@/lib/auth/types'
 import { notFound } from '@/lib/errors/domain'
-import type { LlmRouter, RoutedStream } from '@/lib/llm/router'
+import type { LlmRouter } from '@/lib/llm/router'
 import type { ChatMessage, ChatRequest, Usage } from '@/lib/llm/types'
 import { presentMessage } from '@/services/conversations/service'
 import type { ConversationStore } from '@/services/conversations/store'
@@ -18,6 +18,14 @@ export interface ChatLimits {
   maxOutputTokens: number
   ttlDays: number
 }
+
+/** What `ChatService.stream` yields, in order: one meta, deltas, one done. */
+export type ChatEvent =
+  | { type: 'meta'; conversation_id: string; provider: string; model: string }
+  | { type: 'delta'; text: string }
+  | { type: 'done'; message_id: string; usage: Usage; finish_reason: string }
+
+const NO_USAGE: Usage = { input_tokens: 0, output_tokens: 0 }
 
 /** How much of a conversation is sent back to the model. */
 const HISTORY_MESSAGES = 20
@@ -70,25 +78,29 @@ export class ChatService {
   }
 
   /**
-   * Opens a stream (failing over until the first token) and returns it with a `save` to call
-   * when it ended well; nothing is stored for a stream that failed or was abandoned.
+   * The answer as events: `meta` once a provider has produced its first token (failing over
+   * until then), `delta`s, and `done` after the answer is stored. Everything before `meta` —
+   * an unknown conversation, every provider down — is thrown from the first step, before any
+   * event, so the caller can still answer with a plain error. A failure later ends the
+   * iteration with a thrown error; nothing is stored for a stream that failed or was abandoned.
    */
-  async openStream(
-    user: AuthUser,
-    input: ChatInput,
-    signal: AbortSignal,
-  ): Promise<{
-    conversationId: string
-    routed: RoutedStream
-    save: (text: string, usage: Usage) => Promise<{ id: string }>
-  }> {
+  async *stream(user: AuthUser, input: ChatInput, signal: AbortSignal): AsyncGenerator<ChatEvent> {
     const prepared = await this.#prepare(user, input)
     const routed = await this.llm.stream(prepared.request, signal, { feature: 'chat', userHash: user.idHash })
-    return {
-      conversationId: prepared.conversationId,
-      routed,
-      save: (text, usage) => this.#save(user, input, prepared, text, routed.provider, routed.model, usage),
+    yield {
+      type: 'meta',
+      conversation_id: prepared.conversationId,
+      provider: routed.provider,
+      model: routed.model,
     }
+    for await (const chunk of routed.chunks) {
+      if (chunk.type === 'delta') yield { type: 'delta', text: chunk.text }
+    }
+    // The client may have left just as the last chunk came: an abandoned answer is not kept.
+    signal.throwIfAborted()
+    const { text, usage = NO_USAGE, finishReason = 'stop' } = routed.result
+    const saved = await this.#save(user, input, prepared, text, routed.provider, routed.model, usage)
+    yield { type: 'done', message_id: saved.id, usage, finish_reason: finishReason }
   }
 
   async #prepare(user: AuthUser, input: ChatInput): Promise<Prepared> {

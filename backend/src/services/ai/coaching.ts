@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import type { AuthUser } from '@/lib/auth/types'
 import { conflict } from '@/lib/errors/domain'
-import { ProviderError } from '@/lib/llm/errors'
 import type { LlmRouter } from '@/lib/llm/router'
+import { completeJson } from '@/lib/llm/structured'
 import type { AssessmentService } from '@/services/assessments/service'
 import type { KnowledgeService } from '@/services/knowledge/service'
 import { type Mode, PILLARS, type PillarId } from '@/services/pilar/framework'
@@ -19,19 +19,6 @@ const INSTRUCTIONS =
   'You are the PILAR coach. Using the assessment results and the passages, reply with ONLY a JSON ' +
   'object: {"summary": string, "strengths": string[], "growth_areas": string[], "actions": string[]} ' +
   '(at most 5 items each, actions concrete and doable this week).'
-
-/** Parses a model's JSON answer against the schema; anything else is null, never passed on. */
-export function parseCoaching(text: string): Coaching | null {
-  const start = text.indexOf('{')
-  const end = text.lastIndexOf('}')
-  if (start === -1 || end <= start) return null
-  try {
-    const parsed = CoachingSchema.safeParse(JSON.parse(text.slice(start, end + 1)))
-    return parsed.success ? parsed.data : null
-  } catch {
-    return null
-  }
-}
 
 /**
  * Rule-based coaching from the scores alone: what the local provider answers, since it is not a
@@ -93,18 +80,19 @@ export class CoachingService {
       ],
       context: grounding.passages.map((p) => p.content.slice(0, 1_200)),
       maxOutputTokens: this.maxOutputTokens,
-      json: true,
     }
-    // Asks for JSON, validates it, retries once; never returns unvalidated model output.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const answer = await this.llm.complete(request, signal, { feature: 'coaching', userHash: user.idHash })
-      const coaching =
-        answer.provider === 'local'
-          ? ruleBasedCoaching(assessment.pillar_id, results, forceNames)
-          : parseCoaching(answer.text)
-      if (coaching)
-        return { coaching, sources: grounding.sources, provider: answer.provider, model: answer.model }
+    const answer = await completeJson(CoachingSchema, request, {
+      llm: this.llm,
+      signal,
+      trace: { feature: 'coaching', userHash: user.idHash },
+      localFallback: () => ruleBasedCoaching(assessment.pillar_id, results, forceNames),
+      what: 'coaching JSON',
+    })
+    return {
+      coaching: answer.value,
+      sources: grounding.sources,
+      provider: answer.provider,
+      model: answer.model,
     }
-    throw new ProviderError('llm', 'failure', 'the model answered twice without valid coaching JSON')
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { ProviderError } from '@/lib/llm/errors'
 import type { LlmRouter } from '@/lib/llm/router'
+import { completeJson } from '@/lib/llm/structured'
 import type { KnowledgeService } from '@/services/knowledge/service'
 import { type Mode, PILLARS, type PillarId, pillarsOf } from '@/services/pilar/framework'
 
@@ -29,24 +29,9 @@ function questionSchema(forceKeys: string[]) {
     .refine((q) => new Set(q.options).size === q.options.length, { message: 'options repeat' })
 }
 
-/** Parses a model's JSON quiz; anything that does not validate in full is null. */
-export function parseQuiz(
-  text: string,
-  forceKeys: string[],
-  count: number,
-): Omit<QuizQuestion, 'id'>[] | null {
-  const start = text.indexOf('{')
-  const end = text.lastIndexOf('}')
-  if (start === -1 || end <= start) return null
-  try {
-    const parsed = z
-      .object({ questions: z.array(questionSchema(forceKeys)).min(1).max(count) })
-      .safeParse(JSON.parse(text.slice(start, end + 1)))
-    return parsed.success ? parsed.data.questions : null
-  } catch {
-    return null
-  }
-}
+/** A whole quiz of at most `count` questions; one invalid question refuses it all. */
+const quizSchema = (forceKeys: string[], count: number) =>
+  z.object({ questions: z.array(questionSchema(forceKeys)).min(1).max(count) })
 
 /** Deterministic rotation, so the right answer is not always first. */
 const rotate = <T>(items: T[], by: number) => items.map((_, i) => items[(i + by) % items.length] as T)
@@ -86,17 +71,17 @@ export class QuizService {
       ],
       context: forces.map((f) => `${f.name} (${f.key}): ${f.description}`),
       maxOutputTokens: this.maxOutputTokens,
-      json: true,
     }
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const answer = await this.llm.complete(request, signal, { feature: 'quiz', userHash })
-      const questions =
-        answer.provider === 'local'
-          ? this.#fromFramework(input.pillar_id, input.mode, forces, difficulty).slice(0, input.count)
-          : parseQuiz(answer.text, forceKeys, input.count)
-      if (questions) return questions.map((q) => ({ id: crypto.randomUUID(), ...q }))
-    }
-    throw new ProviderError('llm', 'failure', 'the model answered twice without a valid quiz')
+    const answer = await completeJson(quizSchema(forceKeys, input.count), request, {
+      llm: this.llm,
+      signal,
+      trace: { feature: 'quiz', userHash },
+      localFallback: () => ({
+        questions: this.#fromFramework(input.pillar_id, input.mode, forces, difficulty).slice(0, input.count),
+      }),
+      what: 'quiz JSON',
+    })
+    return answer.value.questions.map((q) => ({ id: crypto.randomUUID(), ...q }))
   }
 
   #fromFramework(

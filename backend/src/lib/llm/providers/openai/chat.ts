@@ -1,5 +1,6 @@
-import OpenAI from 'openai'
-import { classifyProviderError } from '@/lib/llm/errors'
+import type OpenAI from 'openai'
+import { providerFailure } from '@/lib/llm/errors'
+import { createOpenAIClient, type OpenAIClientOptions } from '@/lib/llm/providers/openai/client'
 import {
   type ChatRequest,
   type Completion,
@@ -8,15 +9,12 @@ import {
   withContext,
 } from '@/lib/llm/types'
 
-export interface OpenAIProviderOptions {
-  apiKey: string | undefined
-  /** OpenAI-compatible servers (Ollama, vLLM) work through this; it includes `/v1`. */
-  baseURL: string | undefined
+export interface OpenAIProviderOptions extends OpenAIClientOptions {
+  /** The chat model, then its fallback model if any. */
   models: string[]
-  timeoutMs: number
 }
 
-/** OpenAI chat completions through the official SDK, its own retries off (ours are the router's). */
+/** OpenAI chat completions through the official SDK. */
 export class OpenAIProvider implements LlmProvider {
   readonly name = 'openai'
   readonly models: readonly string[]
@@ -24,12 +22,7 @@ export class OpenAIProvider implements LlmProvider {
 
   constructor(options: OpenAIProviderOptions) {
     this.models = options.models
-    this.#client = new OpenAI({
-      apiKey: options.apiKey ?? 'not-needed-for-this-server',
-      baseURL: options.baseURL,
-      maxRetries: 0,
-      timeout: options.timeoutMs,
-    })
+    this.#client = createOpenAIClient(options)
   }
 
   async complete(model: string, request: ChatRequest, signal: AbortSignal): Promise<Completion> {
@@ -54,9 +47,7 @@ export class OpenAIProvider implements LlmProvider {
         finishReason: choice?.finish_reason ?? 'stop',
       }
     } catch (error) {
-      // Aborted by us (deadline) or by the caller: report that, not a provider failure.
-      if (signal.aborted && signal.reason instanceof Error) throw signal.reason
-      throw classifyProviderError(this.name, error)
+      throw providerFailure(this.name, error, signal)
     }
   }
 
@@ -85,9 +76,7 @@ export class OpenAIProvider implements LlmProvider {
         }
       }
     } catch (error) {
-      // Aborted by us (deadline) or by the caller: report that, not a provider failure.
-      if (signal.aborted && signal.reason instanceof Error) throw signal.reason
-      throw classifyProviderError(this.name, error)
+      throw providerFailure(this.name, error, signal)
     }
     // The SDK ends a stream quietly when it is aborted; that is not a finished answer.
     signal.throwIfAborted()

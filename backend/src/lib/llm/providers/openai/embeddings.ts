@@ -1,5 +1,6 @@
-import OpenAI from 'openai'
-import { Breaker, type BreakerOptions } from '@/lib/breaker'
+import type OpenAI from 'openai'
+import { Breaker, type BreakerThresholds } from '@/lib/breaker'
+import { createOpenAIClient, type OpenAIClientOptions } from '@/lib/llm/providers/openai/client'
 import type { Logger } from '@/lib/log'
 import {
   assertEmbedding,
@@ -8,12 +9,10 @@ import {
   EmbedderUnavailableError,
 } from '@/lib/rag/embedder'
 
-export interface OpenAIEmbedderOptions {
-  apiKey: string | undefined
-  baseURL: string | undefined
+export interface OpenAIEmbedderOptions extends OpenAIClientOptions {
+  /** OPENAI_EMBED_MODEL; must produce EMBEDDING_DIMENSIONS dimensions. */
   model: string
-  timeoutMs: number
-  breaker: Omit<BreakerOptions, 'name' | 'timeoutMs'>
+  breaker: BreakerThresholds
 }
 
 /** Inputs per request: the API allows 2,048, but smaller batches fail and retry more cheaply. */
@@ -23,8 +22,8 @@ const MAX_INPUT_CHARS = 24_000
 
 /**
  * OpenAI embeddings through the official SDK (`OPENAI_BASE_URL` honoured), batched, behind its
- * own breaker. The SDK's retries are off: a failure degrades search to lexical at once instead
- * of holding the request.
+ * own breaker. No SDK retries: a failure degrades search to lexical at once instead of holding
+ * the request.
  */
 export class OpenAIEmbedder implements Embedder {
   readonly provider = 'openai'
@@ -35,12 +34,7 @@ export class OpenAIEmbedder implements Embedder {
 
   constructor(options: OpenAIEmbedderOptions, logger: Logger) {
     this.model = options.model
-    this.#client = new OpenAI({
-      apiKey: options.apiKey ?? 'not-needed-for-this-server',
-      baseURL: options.baseURL,
-      maxRetries: 0,
-      timeout: options.timeoutMs,
-    })
+    this.#client = createOpenAIClient(options)
     this.#breaker = new Breaker(
       (batch: string[]) => this.#request(batch),
       {

@@ -1,5 +1,6 @@
-import Anthropic from '@anthropic-ai/sdk'
-import { classifyProviderError } from '@/lib/llm/errors'
+import type Anthropic from '@anthropic-ai/sdk'
+import { providerFailure } from '@/lib/llm/errors'
+import { type AnthropicClientOptions, createAnthropicClient } from '@/lib/llm/providers/anthropic/client'
 import {
   type ChatRequest,
   type Completion,
@@ -8,12 +9,9 @@ import {
   withContext,
 } from '@/lib/llm/types'
 
-export interface AnthropicProviderOptions {
-  apiKey: string | undefined
-  /** The host root: the SDK appends /v1/messages. */
-  baseURL: string | undefined
+export interface AnthropicProviderOptions extends AnthropicClientOptions {
+  /** The chat model, then its fallback model if any. */
   models: string[]
-  timeoutMs: number
 }
 
 /** Anthropic's separate `system` field: system messages are joined into it, the rest stay in order. */
@@ -34,7 +32,7 @@ function toAnthropic(request: ChatRequest) {
   }
 }
 
-/** Anthropic messages through the official SDK, its own retries off (ours are the router's). */
+/** Anthropic messages through the official SDK. */
 export class AnthropicProvider implements LlmProvider {
   readonly name = 'anthropic'
   readonly models: readonly string[]
@@ -42,12 +40,7 @@ export class AnthropicProvider implements LlmProvider {
 
   constructor(options: AnthropicProviderOptions) {
     this.models = options.models
-    this.#client = new Anthropic({
-      apiKey: options.apiKey ?? 'missing',
-      baseURL: options.baseURL,
-      maxRetries: 0,
-      timeout: options.timeoutMs,
-    })
+    this.#client = createAnthropicClient(options)
   }
 
   async complete(model: string, request: ChatRequest, signal: AbortSignal): Promise<Completion> {
@@ -60,9 +53,7 @@ export class AnthropicProvider implements LlmProvider {
         finishReason: response.stop_reason ?? 'end_turn',
       }
     } catch (error) {
-      // Aborted by us (deadline) or by the caller: report that, not a provider failure.
-      if (signal.aborted && signal.reason instanceof Error) throw signal.reason
-      throw classifyProviderError(this.name, error)
+      throw providerFailure(this.name, error, signal)
     }
   }
 
@@ -85,9 +76,7 @@ export class AnthropicProvider implements LlmProvider {
         }
       }
     } catch (error) {
-      // Aborted by us (deadline) or by the caller: report that, not a provider failure.
-      if (signal.aborted && signal.reason instanceof Error) throw signal.reason
-      throw classifyProviderError(this.name, error)
+      throw providerFailure(this.name, error, signal)
     }
     // The SDK ends a stream quietly when it is aborted; that is not a finished answer.
     signal.throwIfAborted()

@@ -1,9 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { createRouter } from '@/lib/http/router'
-
-const HealthSchema = z
-  .object({ status: z.literal('ok'), version: z.string(), uptime_s: z.number().int() })
-  .openapi('Health')
+import type { Router } from '@/routes/router'
 
 const CheckStatus = z.enum(['ok', 'error'])
 const ReadySchema = z
@@ -45,15 +41,8 @@ const ReadySchema = z
   })
   .openapi('Ready')
 
-const health = createRoute({
-  method: 'get',
-  path: '/health',
-  tags: ['Operations'],
-  summary: 'Liveness: the process is up (touches no dependency)',
-  responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } } },
-})
-
-const ready = createRoute({
+const route = createRoute({
+  operationId: 'ready',
   method: 'get',
   path: '/ready',
   tags: ['Operations'],
@@ -67,12 +56,8 @@ const ready = createRoute({
   },
 })
 
-export const healthRoutes = createRouter()
-  .openapi(health, (c) => {
-    const { version, lifecycle } = c.get('services')
-    return c.json({ status: 'ok' as const, version, uptime_s: lifecycle.uptimeSeconds() }, 200)
-  })
-  .openapi(ready, async (c) => {
+export const registerReady = (router: Router) =>
+  router.openapi(route, async (c) => {
     const report = await c.get('services').readiness.check()
     c.header('Cache-Control', 'no-store')
     return c.json(report, report.status === 'not_ready' ? 503 : 200)

@@ -40,7 +40,8 @@ import packageJson from '../../package.json' with { type: 'json' }
 /** Where the SQL migrations live: the same files the Supabase CLI applies. */
 export const MIGRATIONS_DIR = join(import.meta.dir, '../../supabase/migrations')
 
-export interface Services {
+/** Everything the app is made of, built once at boot (tests build it over a shared database). */
+export interface Container {
   config: Config
   logger: Logger
   version: string
@@ -63,11 +64,11 @@ export interface Services {
   guidance: GuidanceService
   quiz: QuizService
   analyze: AnalyzeService
-  /** Releases everything `buildServices` opened (the database last). */
+  /** Releases everything `buildContainer` opened (the database last). */
   close(): Promise<void>
 }
 
-export interface ServiceOverrides {
+export interface ContainerOverrides {
   /** An already-open, migrated database (tests share one PGlite instead of creating their own). */
   db?: Database
   /** A verifier other than the configured one. */
@@ -81,14 +82,14 @@ export interface ServiceOverrides {
 }
 
 /** Builds every service once at boot: opens the database and applies pending migrations. */
-export async function buildServices(
+export async function buildContainer(
   config: Config,
   logger: Logger,
-  overrides: ServiceOverrides = {},
-): Promise<Services> {
+  overrides: ContainerOverrides = {},
+): Promise<Container> {
   const migrations = readMigrations(MIGRATIONS_DIR)
   const ownsDb = !overrides.db
-  const rawDb = overrides.db ?? (await openDatabase(config))
+  const rawDb = overrides.db ?? (await openDatabase(config.database))
   if (ownsDb) {
     try {
       const applied = await migrate(rawDb, migrations)
@@ -100,7 +101,7 @@ export async function buildServices(
   }
   // Read at scrape time, so the sources can be built after the registry.
   const metrics: Metrics = new Metrics({
-    authCache: () => auth.stats(),
+    authCache: () => auth.counters(),
     breakers: () => breakerStats(),
   })
   const db = instrumentDatabase(rawDb, (statement, ok, seconds) =>
@@ -108,32 +109,34 @@ export async function buildServices(
   )
   const lifecycle = new Lifecycle()
   // Everything that can fail at start-up runs before Redis connections exist, or closes them.
-  const verifier = overrides.verifier ?? createVerifier(config, db, logger)
+  const verifier = overrides.verifier ?? createVerifier(config.auth, db, logger)
   const usersAreOurs = await ownsAuthUsers(db)
   const questionBank = await QuestionBank.load(db)
-  const redis = config.REDIS_URL ? openRedis(config.REDIS_URL, 'commands', config, logger) : undefined
-  const redisListener = config.REDIS_URL
-    ? openRedis(config.REDIS_URL, 'revocations', config, logger)
-    : undefined
+  const { url: redisUrl, commandTimeoutMs } = config.redis
+  const openRedis = (url: string, name: string) =>
+    new RedisConnection(url, name, logger, { commandTimeoutMs })
+  const redis = redisUrl ? openRedis(redisUrl, 'commands') : undefined
+  const redisListener = redisUrl ? openRedis(redisUrl, 'revocations') : undefined
   // Start-up does not wait for Redis to come up: limits fail open meanwhile, and it reconnects.
   await Promise.all([redis?.start(), redisListener?.start()])
   const rateLimiter = new RateLimiter(
-    config.rateLimitStore === 'redis' && redis
+    config.rateLimit.store === 'redis' && redis
       ? new RedisRateLimitStore(redis)
-      : new MemoryRateLimitStore(config.RATE_LIMIT_MEMORY_MAX_KEYS),
-    policiesFrom(config),
-    { failClosed: config.RATE_LIMIT_FAIL_CLOSED, logger, recorder: metrics.rateLimitRecorder() },
+      : new MemoryRateLimitStore(config.rateLimit.memoryMaxKeys),
+    policiesFrom(config.rateLimit),
+    { failClosed: config.rateLimit.failClosed, logger, recorder: metrics.rateLimitRecorder() },
   )
   const auth = new AuthService(verifier, db, logger, {
-    ttlMs: config.AUTH_CACHE_TTL_MS,
-    maxEntries: config.AUTH_CACHE_MAX_ENTRIES,
+    ttlMs: config.auth.cacheTtlMs,
+    maxEntries: config.auth.cacheMaxEntries,
     ownsAuthUsers: usersAreOurs,
+    upstreamLatency: metrics.authUpstreamDuration,
     bus: redis && redisListener ? new RedisRevocationBus(redis, redisListener, logger) : undefined,
   })
   const assessments = new AssessmentService(new AssessmentStore(db), questionBank)
   const knowledge = new KnowledgeService(
     new KnowledgeStore(db),
-    overrides.embedder ?? createEmbedder(config, logger),
+    overrides.embedder ?? createEmbedder(config.embeddings, logger),
     logger,
   )
   if (!overrides.skipKnowledgeInit) {
@@ -146,7 +149,7 @@ export async function buildServices(
       throw error
     }
   }
-  const llm: LlmRouter = overrides.llm ?? createLlmRouter(config, logger, metrics.llmRecorder())
+  const llm: LlmRouter = overrides.llm ?? createLlmRouter(config.llm, logger, metrics.llmRecorder())
   const breakerStats = (): BreakerStats[] => [
     ...(auth.verifier.breakerStats ? [auth.verifier.breakerStats()] : []),
     ...(knowledge.embedder.breakerStats ? [knowledge.embedder.breakerStats()] : []),
@@ -169,7 +172,7 @@ export async function buildServices(
     db,
     migrations,
     lifecycle,
-    readiness: new ReadinessService(db, migrations, lifecycle, auth, knowledge, llm, rateLimiter, redis),
+    readiness: new ReadinessService({ db, migrations, lifecycle, auth, knowledge, llm, rateLimiter, redis }),
     auth,
     assessments,
     knowledge,
@@ -193,8 +196,4 @@ export async function buildServices(
       if (ownsDb) await db.close()
     },
   }
-}
-
-function openRedis(url: string, name: string, config: Config, logger: Logger) {
-  return new RedisConnection(url, name, logger, { commandTimeoutMs: config.REDIS_TIMEOUT_MS })
 }

@@ -1,5 +1,5 @@
+import { tokenize } from '@/lib/llm/providers/local/embeddings'
 import type { ChatRequest, Completion, LlmProvider, StreamChunk } from '@/lib/llm/types'
-import { tokenize } from '@/lib/rag/local-embedder'
 
 export const LOCAL_MODEL = 'local-extractive-v1'
 const PREAMBLE = '[local provider: offline and rule-based, no language model] '

@@ -1,0 +1,15 @@
+import type { MetricsAccessOptions } from '@/lib/http/auth'
+import { registerCleanupSessions } from '@/routes/admin/cleanup-sessions'
+import { registerGetMetrics } from '@/routes/admin/metrics'
+import { registerGetAdminStats } from '@/routes/admin/stats'
+import { createRouter } from '@/routes/router'
+
+/** Operator routes; `/metrics` also admits a scraper holding METRICS_TOKEN. */
+export function adminRoutes(access: MetricsAccessOptions) {
+  const router = createRouter()
+  // Registration order is route-matching order: keep it.
+  registerCleanupSessions(router)
+  registerGetAdminStats(router)
+  registerGetMetrics(router, access)
+  return router
+}

@@ -1,0 +1,74 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { requireAdmin } from '@/lib/http/auth'
+import { guards } from '@/lib/http/middleware'
+import { rateLimit } from '@/lib/http/rate-limit'
+import { errorResponses } from '@/lib/http/schemas'
+import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/routes/pilar-schemas'
+import type { Router } from '@/routes/router'
+
+// Postgres text cannot hold NUL: drop it from stored text instead of failing in the database.
+const withoutNul = (value: string) => value.replaceAll('\u0000', '')
+
+const IngestSchema = z
+  .object({
+    documents: z
+      .array(
+        z
+          .object({
+            content: z.string().max(200_000).transform(withoutNul).pipe(z.string().min(1)),
+            metadata: z
+              .object({
+                title: z.string().transform(withoutNul).pipe(z.string().trim().min(1).max(300)).optional(),
+                source: z.string().transform(withoutNul).pipe(z.string().trim().min(1).max(500)).optional(),
+                pillar_id: PillarIdSchema.optional(),
+                mode: ModeSchema.optional(),
+              })
+              .strict()
+              .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH)
+              .default({}),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(100),
+  })
+  .strict()
+
+const route = createRoute({
+  operationId: 'ingestDocuments',
+  method: 'post',
+  path: '/api/v1/rag/ingest',
+  tags: ['Knowledge'],
+  summary: 'Add documents (chunked, embedded; idempotent by content hash). Admin.',
+  security: [{ bearer: [] }],
+  middleware: guards(requireAdmin(), rateLimit({ policy: 'ingest', key: 'user' })),
+  request: { body: { required: true, content: { 'application/json': { schema: IngestSchema } } } },
+  responses: {
+    200: {
+      description: 'What was stored',
+      content: {
+        'application/json': {
+          schema: z.object({
+            documents: z.number().int(),
+            chunks: z.number().int(),
+            skipped_duplicates: z.number().int(),
+            embedding_model: z.string().nullable(),
+          }),
+        },
+      },
+    },
+    ...errorResponses(
+      'RATE_LIMITED',
+      'VALIDATION_ERROR',
+      'INVALID_JSON',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'PAYLOAD_TOO_LARGE',
+    ),
+  },
+})
+
+export const registerIngestDocuments = (router: Router) =>
+  router.openapi(route, async (c) =>
+    c.json(await c.get('services').knowledge.ingest(c.req.valid('json').documents), 200),
+  )
