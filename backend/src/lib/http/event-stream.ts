@@ -1,7 +1,7 @@
 import type { Server } from 'bun'
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
-import type { ApiError } from '@/lib/errors/api-error'
+import { toApiError } from '@/lib/errors/handler'
 import type { Logger } from '@/lib/log'
 
 /** How events go on the wire: Server-Sent Events or one JSON object per line. */
@@ -24,8 +24,6 @@ export interface EventStreamOptions {
   heartbeatMs: number
   /** Where a failure that maps to INTERNAL (a bug) is logged. */
   logger: Logger
-  /** The one error mapping (`toApiError`), so an `error` event says what an error response would. */
-  toApiError: (error: unknown) => ApiError
 }
 
 /** What the encoder needs of the request's environment: Bun's server, for the idle timeout. */
@@ -87,7 +85,8 @@ export async function eventStream<E extends StreamEvent, Env extends StreamEnv>(
       }
     } catch (error) {
       if (signal.aborted) return
-      const mapped = options.toApiError(error)
+      // The same mapping as app.onError, so an `error` event says what an error response would.
+      const mapped = toApiError(error)
       if (mapped.code === 'INTERNAL') options.logger.error({ err: error }, 'stream failed')
       await write({ type: 'error', code: mapped.code, message: mapped.message })
     } finally {

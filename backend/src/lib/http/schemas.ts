@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { ERROR_CODES, type ErrorCode } from '@/lib/errors/codes'
+import { jsonContent } from '@/lib/http/openapi'
 
 /** The API.md error body, for the OpenAPI document. */
 export const ErrorBodySchema = z
@@ -13,6 +14,12 @@ export const ErrorBodySchema = z
   })
   .openapi('Error')
 
+/**
+ * A named list of error codes that routes spread into `errorResponses(…)`, checked against the
+ * code table. Within one status, the order is the order the document lists them in.
+ */
+export const errorCodes = <const C extends ErrorCode[]>(...codes: C): C => codes
+
 /** `responses` entries for the error codes a route can answer with, grouped by status. */
 export function errorResponses(...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>()
@@ -23,7 +30,7 @@ export function errorResponses(...codes: ErrorCode[]) {
   return Object.fromEntries(
     [...byStatus].map(([status, group]) => [
       status,
-      { description: group.join(' | '), content: { 'application/json': { schema: ErrorBodySchema } } },
+      { description: group.join(' | '), content: jsonContent(ErrorBodySchema) },
     ]),
   )
 }

@@ -1,25 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { requireAdmin } from '@/lib/http/auth'
-import { guards } from '@/lib/http/middleware'
+import { jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
+import { ADMIN_ERRORS, adminRoute } from '@/routes/admin/schemas'
 import type { Router } from '@/routes/router'
 
 const route = createRoute({
+  ...adminRoute,
   operationId: 'cleanupSessions',
   method: 'post',
   path: '/api/v1/admin/cleanup-sessions',
-  tags: ['Admin'],
   summary: 'Remove expired conversations and their messages now',
-  security: [{ bearer: [] }],
-  middleware: guards(requireAdmin()),
   responses: {
-    200: {
-      description: 'What was removed',
-      content: {
-        'application/json': { schema: z.object({ deleted: z.number().int(), duration_ms: z.number() }) },
-      },
-    },
-    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN'),
+    200: jsonResponse(z.object({ deleted: z.number().int(), duration_ms: z.number() }), 'What was removed'),
+    ...errorResponses(...ADMIN_ERRORS),
   },
 })
 

@@ -4,6 +4,7 @@ import { guards } from '@/lib/http/middleware'
 import { errorResponses } from '@/lib/http/schemas'
 import type { Router } from '@/routes/router'
 
+// A function: the middleware needs the METRICS_TOKEN options.
 const route = (access: MetricsAccessOptions) =>
   createRoute({
     operationId: 'getMetrics',

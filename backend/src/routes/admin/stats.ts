@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { requireAdmin } from '@/lib/http/auth'
-import { guards } from '@/lib/http/middleware'
+import { jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
+import { ADMIN_ERRORS, adminRoute } from '@/routes/admin/schemas'
 import type { Router } from '@/routes/router'
 
 const BreakerSchema = z.object({
@@ -14,39 +14,33 @@ const BreakerSchema = z.object({
 })
 
 const route = createRoute({
+  ...adminRoute,
   operationId: 'getAdminStats',
   method: 'get',
   path: '/api/v1/admin/stats',
-  tags: ['Admin'],
   summary: 'Per-route latency (from the Prometheus histograms), auth cache and breakers',
-  security: [{ bearer: [] }],
-  middleware: guards(requireAdmin()),
   responses: {
-    200: {
-      description: 'Statistics since the process started (breaker counters: their rolling window)',
-      content: {
-        'application/json': {
-          schema: z.object({
-            http: z.object({
-              routes: z.array(
-                z.object({
-                  route: z.string(),
-                  count: z.number().int(),
-                  errors: z.number().int(),
-                  p50_ms: z.number(),
-                  p95_ms: z.number(),
-                  p99_ms: z.number(),
-                }),
-              ),
+    200: jsonResponse(
+      z.object({
+        http: z.object({
+          routes: z.array(
+            z.object({
+              route: z.string(),
+              count: z.number().int(),
+              errors: z.number().int(),
+              p50_ms: z.number(),
+              p95_ms: z.number(),
+              p99_ms: z.number(),
             }),
-            auth_cache: z.record(z.string(), z.number()),
-            breakers: z.array(BreakerSchema),
-            rate_limits: z.object({ rejected: z.number().int() }),
-          }),
-        },
-      },
-    },
-    ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN'),
+          ),
+        }),
+        auth_cache: z.record(z.string(), z.number()),
+        breakers: z.array(BreakerSchema),
+        rate_limits: z.object({ rejected: z.number().int() }),
+      }),
+      'Statistics since the process started (breaker counters: their rolling window)',
+    ),
+    ...errorResponses(...ADMIN_ERRORS),
   },
 })
 

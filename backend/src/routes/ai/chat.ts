@@ -1,12 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { toApiError } from '@/lib/errors/handler'
-import { requireAuth } from '@/lib/http/auth'
 import { eventStream, type StreamFormat } from '@/lib/http/event-stream'
-import { guards } from '@/lib/http/middleware'
-import { rateLimit } from '@/lib/http/rate-limit'
+import { jsonContent, jsonRequest } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
-import { UsageSchema } from '@/routes/ai/schemas'
+import { AI_ERRORS, aiRoute, UsageSchema } from '@/routes/ai/schemas'
 import { MessageSchema } from '@/routes/conversations/schemas'
 import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/routes/pilar-schemas'
 import type { Router } from '@/routes/router'
@@ -23,42 +20,32 @@ const ChatBody = z
   .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH)
 
 const route = createRoute({
+  ...aiRoute,
   operationId: 'chat',
   method: 'post',
   path: '/api/v1/ai/chat',
-  tags: ['AI'],
   summary:
     'Chat with the coach. JSON, or a stream: `stream: true` / `Accept: text/event-stream` (SSE) or `Accept: application/x-ndjson`',
-  security: [{ bearer: [] }],
-  // Per user on top of the per-address limit: answers spend LLM tokens.
-  middleware: guards(requireAuth(), rateLimit({ policy: 'ai', key: 'user' })),
-  request: { body: { required: true, content: { 'application/json': { schema: ChatBody } } } },
+  request: jsonRequest(ChatBody),
   responses: {
     200: {
       description: 'The answer (JSON), or events meta, delta…, then done or error',
       content: {
-        'application/json': {
-          schema: z.object({
+        ...jsonContent(
+          z.object({
             conversation_id: z.uuid(),
             message: MessageSchema.extend({ role: z.literal('assistant') }),
             provider: z.string(),
             model: z.string(),
             usage: UsageSchema,
           }),
-        },
+        ),
         'text/event-stream': { schema: z.string() },
         'application/x-ndjson': { schema: z.string() },
       },
     },
-    ...errorResponses(
-      'RATE_LIMITED',
-      'VALIDATION_ERROR',
-      'INVALID_JSON',
-      'UNAUTHORIZED',
-      'NOT_FOUND',
-      'UPSTREAM_ERROR',
-      'LLM_UNAVAILABLE',
-    ),
+    // NOT_FOUND: an unknown conversation_id, or another user's.
+    ...errorResponses(...AI_ERRORS, 'NOT_FOUND', 'UPSTREAM_ERROR'),
   },
 })
 
@@ -78,8 +65,7 @@ export const registerChat = (router: Router) =>
     const format = formatOf(c, input.stream)
     if (format === 'json') return c.json(await chat.complete(user, input, c.req.raw.signal), 200)
     return eventStream(c, format, (signal) => chat.stream(user, input, signal), {
-      heartbeatMs: config.STREAM_HEARTBEAT_MS,
+      heartbeatMs: config.http.streamHeartbeatMs,
       logger,
-      toApiError,
     })
   })

@@ -1,67 +1,45 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { requireAuth } from '@/lib/http/auth'
-import { guards } from '@/lib/http/middleware'
-import { rateLimit } from '@/lib/http/rate-limit'
+import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
+import { AI_ERRORS, aiRoute } from '@/routes/ai/schemas'
 import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/routes/pilar-schemas'
 import type { Router } from '@/routes/router'
 import { DIFFICULTIES } from '@/services/ai/quiz'
 
 const route = createRoute({
+  ...aiRoute,
   operationId: 'createQuizQuestions',
   method: 'post',
   path: '/api/v1/ai/quiz-questions',
-  tags: ['AI'],
   summary: 'Multiple-choice questions about a pillar, schema-validated even when a model wrote them',
-  security: [{ bearer: [] }],
-  // Per user on top of the per-address limit: answers spend LLM tokens.
-  middleware: guards(requireAuth(), rateLimit({ policy: 'ai', key: 'user' })),
-  request: {
-    body: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: z
-            .object({
-              pillar_id: PillarIdSchema,
-              mode: ModeSchema,
-              count: z.number().int().min(1).max(20).default(5),
-              difficulty: z.enum(DIFFICULTIES).optional(),
-            })
-            .strict()
-            .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH),
-        },
-      },
-    },
-  },
+  request: jsonRequest(
+    z
+      .object({
+        pillar_id: PillarIdSchema,
+        mode: ModeSchema,
+        count: z.number().int().min(1).max(20).default(5),
+        difficulty: z.enum(DIFFICULTIES).optional(),
+      })
+      .strict()
+      .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH),
+  ),
   responses: {
-    200: {
-      description: 'At most `count` questions (the local provider has 8 per pillar)',
-      content: {
-        'application/json': {
-          schema: z.object({
-            questions: z.array(
-              z.object({
-                id: z.uuid(),
-                question: z.string(),
-                options: z.array(z.string()),
-                correct_index: z.number().int(),
-                force_key: z.string(),
-                difficulty: z.enum(DIFFICULTIES),
-              }),
-            ),
+    200: jsonResponse(
+      z.object({
+        questions: z.array(
+          z.object({
+            id: z.uuid(),
+            question: z.string(),
+            options: z.array(z.string()),
+            correct_index: z.number().int(),
+            force_key: z.string(),
+            difficulty: z.enum(DIFFICULTIES),
           }),
-        },
-      },
-    },
-    ...errorResponses(
-      'RATE_LIMITED',
-      'VALIDATION_ERROR',
-      'INVALID_JSON',
-      'UNAUTHORIZED',
-      'UPSTREAM_ERROR',
-      'LLM_UNAVAILABLE',
+        ),
+      }),
+      'At most `count` questions (the local provider has 8 per pillar)',
     ),
+    ...errorResponses(...AI_ERRORS, 'UPSTREAM_ERROR'),
   },
 })
 

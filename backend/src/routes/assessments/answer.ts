@@ -1,17 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
-import { authErrors, body, common, Id, json } from '@/routes/assessments/schemas'
+import { ASSESSMENT_ERRORS, assessmentRoute, Id } from '@/routes/assessments/schemas'
 import type { Router } from '@/routes/router'
 
 const route = createRoute({
-  ...common,
+  ...assessmentRoute,
   operationId: 'submitAnswer',
   method: 'post',
   path: '/api/v1/assessments/{id}/answers',
   summary: 'Answer (or re-answer) one question; atomic',
   request: {
     params: Id,
-    ...body(
+    ...jsonRequest(
       z
         .object({
           question_id: z
@@ -25,7 +26,7 @@ const route = createRoute({
     ),
   },
   responses: {
-    200: json(
+    200: jsonResponse(
       z.object({
         assessment_id: z.uuid(),
         question_id: z.string(),
@@ -34,14 +35,7 @@ const route = createRoute({
       }),
       'Recorded',
     ),
-    ...errorResponses(
-      'RATE_LIMITED',
-      'VALIDATION_ERROR',
-      'INVALID_JSON',
-      'NOT_FOUND',
-      'CONFLICT',
-      ...authErrors,
-    ),
+    ...errorResponses(...ASSESSMENT_ERRORS, 'INVALID_JSON', 'NOT_FOUND', 'CONFLICT'),
   },
 })
 

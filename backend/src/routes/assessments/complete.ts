@@ -1,18 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
-import { AssessmentSchema, authErrors, common, Id, json } from '@/routes/assessments/schemas'
+import { ASSESSMENT_ERRORS, AssessmentSchema, assessmentRoute, Id } from '@/routes/assessments/schemas'
 import type { Router } from '@/routes/router'
 
 const route = createRoute({
-  ...common,
+  ...assessmentRoute,
   operationId: 'completeAssessment',
   method: 'post',
   path: '/api/v1/assessments/{id}/complete',
   summary: 'Score and close the assessment (needs at least one answer)',
   request: { params: Id },
   responses: {
-    200: json(z.object({ assessment: AssessmentSchema }), 'Completed, with results'),
-    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'NOT_FOUND', 'CONFLICT', ...authErrors),
+    200: jsonResponse(z.object({ assessment: AssessmentSchema }), 'Completed, with results'),
+    ...errorResponses(...ASSESSMENT_ERRORS, 'NOT_FOUND', 'CONFLICT'),
   },
 })
 

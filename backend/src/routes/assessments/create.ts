@@ -1,26 +1,25 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import {
+  ASSESSMENT_ERRORS,
   AssessmentSchema,
-  authErrors,
-  body,
-  common,
-  json,
+  assessmentRoute,
   Mode,
   PillarId,
 } from '@/routes/assessments/schemas'
 import type { Router } from '@/routes/router'
 
 const route = createRoute({
-  ...common,
+  ...assessmentRoute,
   operationId: 'createAssessment',
   method: 'post',
   path: '/api/v1/assessments',
   summary: 'Start an assessment of one pillar',
-  request: body(z.object({ pillar_id: PillarId, mode: Mode }).strict()),
+  request: jsonRequest(z.object({ pillar_id: PillarId, mode: Mode }).strict()),
   responses: {
-    201: json(z.object({ assessment: AssessmentSchema }), 'Created'),
-    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'INVALID_JSON', ...authErrors),
+    201: jsonResponse(z.object({ assessment: AssessmentSchema }), 'Created'),
+    ...errorResponses(...ASSESSMENT_ERRORS, 'INVALID_JSON'),
   },
 })
 

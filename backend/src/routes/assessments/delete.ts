@@ -1,10 +1,10 @@
 import { createRoute } from '@hono/zod-openapi'
 import { errorResponses } from '@/lib/http/schemas'
-import { authErrors, common, Id } from '@/routes/assessments/schemas'
+import { ASSESSMENT_ERRORS, assessmentRoute, Id } from '@/routes/assessments/schemas'
 import type { Router } from '@/routes/router'
 
 const route = createRoute({
-  ...common,
+  ...assessmentRoute,
   operationId: 'deleteAssessment',
   method: 'delete',
   path: '/api/v1/assessments/{id}',
@@ -12,7 +12,7 @@ const route = createRoute({
   request: { params: Id },
   responses: {
     204: { description: 'Deleted' },
-    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'NOT_FOUND', ...authErrors),
+    ...errorResponses(...ASSESSMENT_ERRORS, 'NOT_FOUND'),
   },
 })
 

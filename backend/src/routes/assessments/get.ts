@@ -1,18 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
-import { AssessmentSchema, authErrors, common, Id, json } from '@/routes/assessments/schemas'
+import { ASSESSMENT_ERRORS, AssessmentSchema, assessmentRoute, Id } from '@/routes/assessments/schemas'
 import type { Router } from '@/routes/router'
 
 const route = createRoute({
-  ...common,
+  ...assessmentRoute,
   operationId: 'getAssessment',
   method: 'get',
   path: '/api/v1/assessments/{id}',
   summary: 'One of your assessments',
   request: { params: Id },
   responses: {
-    200: json(z.object({ assessment: AssessmentSchema }), 'The assessment'),
-    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'NOT_FOUND', ...authErrors),
+    200: jsonResponse(z.object({ assessment: AssessmentSchema }), 'The assessment'),
+    ...errorResponses(...ASSESSMENT_ERRORS, 'NOT_FOUND'),
   },
 })
 

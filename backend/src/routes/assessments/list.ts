@@ -1,19 +1,23 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { jsonResponse } from '@/lib/http/openapi'
 import { PageQuerySchema } from '@/lib/http/pagination'
 import { errorResponses } from '@/lib/http/schemas'
-import { AssessmentSchema, authErrors, common, json } from '@/routes/assessments/schemas'
+import { ASSESSMENT_ERRORS, AssessmentSchema, assessmentRoute } from '@/routes/assessments/schemas'
 import type { Router } from '@/routes/router'
 
 const route = createRoute({
-  ...common,
+  ...assessmentRoute,
   operationId: 'listAssessments',
   method: 'get',
   path: '/api/v1/assessments',
   summary: 'Your assessments, newest first',
   request: { query: PageQuerySchema.extend({ status: z.enum(['in_progress', 'completed']).optional() }) },
   responses: {
-    200: json(z.object({ data: z.array(AssessmentSchema), next_cursor: z.string().nullable() }), 'A page'),
-    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', ...authErrors),
+    200: jsonResponse(
+      z.object({ data: z.array(AssessmentSchema), next_cursor: z.string().nullable() }),
+      'A page',
+    ),
+    ...errorResponses(...ASSESSMENT_ERRORS),
   },
 })
 

@@ -1,17 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
-import { authErrors, common, Id, json } from '@/routes/assessments/schemas'
+import { ASSESSMENT_ERRORS, assessmentRoute, Id } from '@/routes/assessments/schemas'
 import type { Router } from '@/routes/router'
 
 const route = createRoute({
-  ...common,
+  ...assessmentRoute,
   operationId: 'getAssessmentQuestions',
   method: 'get',
   path: '/api/v1/assessments/{id}/questions',
   summary: "The assessment's Likert statements (1 = strongly disagree … 5 = strongly agree)",
   request: { params: Id },
   responses: {
-    200: json(
+    200: jsonResponse(
       z.object({
         questions: z.array(
           z.object({
@@ -24,7 +25,7 @@ const route = createRoute({
       }),
       'The questions',
     ),
-    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'NOT_FOUND', ...authErrors),
+    ...errorResponses(...ASSESSMENT_ERRORS, 'NOT_FOUND'),
   },
 })
 

@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi'
 import { requireAuth } from '@/lib/http/auth'
 import { guards } from '@/lib/http/middleware'
+import { bearerRoute } from '@/lib/http/openapi'
+import { errorCodes } from '@/lib/http/schemas'
 import { ModeSchema, PillarIdSchema } from '@/routes/pilar-schemas'
 
 export const PillarId = PillarIdSchema
@@ -36,18 +38,13 @@ export const AssessmentSchema = z
   })
   .openapi('Assessment')
 
-export const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
-export const body = <T extends z.ZodType>(schema: T) => ({
-  body: { required: true, content: { 'application/json': { schema } } },
-})
-
 /** What every assessment route shares: all of them are the signed-in user's own. */
-export const common = {
-  tags: ['Assessments'],
-  security: [{ bearer: [] }],
-  middleware: guards(requireAuth()),
-}
-export const authErrors = ['UNAUTHORIZED', 'AUTH_UNAVAILABLE'] as const
+export const assessmentRoute = bearerRoute('Assessments', guards(requireAuth()))
+
+/** The errors every assessment route can answer (the `id` or query is validated on each). */
+export const ASSESSMENT_ERRORS = errorCodes(
+  'RATE_LIMITED',
+  'VALIDATION_ERROR',
+  'UNAUTHORIZED',
+  'AUTH_UNAVAILABLE',
+)

@@ -1,7 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { type MetricsAccessOptions, requireAdminOrMetricsToken } from '@/lib/http/auth'
 import { guards } from '@/lib/http/middleware'
+import { jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
+import { ADMIN_ERRORS } from '@/routes/admin/schemas'
+import { authRoute } from '@/routes/auth/schemas'
 import type { Router } from '@/routes/router'
 
 const CacheStatsSchema = z
@@ -22,18 +25,18 @@ const CacheStatsSchema = z
   })
   .openapi('AuthCacheStats')
 
+// A function: the middleware needs the METRICS_TOKEN options.
 const route = (access: MetricsAccessOptions) =>
   createRoute({
+    ...authRoute,
     operationId: 'getAuthCacheStats',
     method: 'get',
     path: '/api/v1/auth/cache-stats',
-    tags: ['Auth'],
     summary: 'Token cache statistics (admin, or METRICS_TOKEN)',
-    security: [{ bearer: [] }],
     middleware: guards(requireAdminOrMetricsToken(access)),
     responses: {
-      200: { description: 'Statistics', content: { 'application/json': { schema: CacheStatsSchema } } },
-      ...errorResponses('RATE_LIMITED', 'UNAUTHORIZED', 'FORBIDDEN', 'AUTH_UNAVAILABLE'),
+      200: jsonResponse(CacheStatsSchema, 'Statistics'),
+      ...errorResponses(...ADMIN_ERRORS, 'AUTH_UNAVAILABLE'),
     },
   })
 

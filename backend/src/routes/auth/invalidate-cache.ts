@@ -1,36 +1,24 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAdmin } from '@/lib/http/auth'
 import { guards } from '@/lib/http/middleware'
+import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
+import { ADMIN_ERRORS } from '@/routes/admin/schemas'
+import { authRoute } from '@/routes/auth/schemas'
 import type { Router } from '@/routes/router'
 
 const route = createRoute({
+  ...authRoute,
   operationId: 'invalidateAuthCache',
   method: 'post',
   path: '/api/v1/auth/invalidate-cache',
-  tags: ['Auth'],
   summary: "Evict every cached token, or one user's (admin)",
-  security: [{ bearer: [] }],
   middleware: guards(requireAdmin()),
-  request: {
-    body: {
-      required: false,
-      content: { 'application/json': { schema: z.object({ user_id: z.uuid().optional() }).strict() } },
-    },
-  },
+  // The body is optional: without one (or without `user_id`) every token is evicted.
+  request: jsonRequest(z.object({ user_id: z.uuid().optional() }).strict(), { required: false }),
   responses: {
-    200: {
-      description: 'How many cache entries were evicted',
-      content: { 'application/json': { schema: z.object({ evicted: z.number().int() }) } },
-    },
-    ...errorResponses(
-      'RATE_LIMITED',
-      'VALIDATION_ERROR',
-      'INVALID_JSON',
-      'UNAUTHORIZED',
-      'FORBIDDEN',
-      'AUTH_UNAVAILABLE',
-    ),
+    200: jsonResponse(z.object({ evicted: z.number().int() }), 'How many cache entries were evicted'),
+    ...errorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'INVALID_JSON', 'AUTH_UNAVAILABLE'),
   },
 })
 

@@ -2,16 +2,16 @@ import { createRoute } from '@hono/zod-openapi'
 import { requireAuth } from '@/lib/http/auth'
 import { guards } from '@/lib/http/middleware'
 import { errorResponses } from '@/lib/http/schemas'
+import { authRoute } from '@/routes/auth/schemas'
 import type { Router } from '@/routes/router'
 
 const route = createRoute({
+  ...authRoute,
   operationId: 'logout',
   method: 'post',
   path: '/api/v1/auth/logout',
-  tags: ['Auth'],
   summary:
     'End this session: the token is refused from now on (and revoked at Supabase Auth in Supabase mode)',
-  security: [{ bearer: [] }],
   middleware: guards(requireAuth()),
   responses: { 204: { description: 'Logged out' }, ...errorResponses('UNAUTHORIZED', 'AUTH_UNAVAILABLE') },
 })

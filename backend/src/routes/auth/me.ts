@@ -1,7 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '@/lib/http/auth'
 import { guards } from '@/lib/http/middleware'
+import { jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
+import { authRoute } from '@/routes/auth/schemas'
 import type { Router } from '@/routes/router'
 
 const UserSchema = z
@@ -15,18 +17,14 @@ const UserSchema = z
   .openapi('User')
 
 const route = createRoute({
+  ...authRoute,
   operationId: 'getMe',
   method: 'get',
   path: '/api/v1/auth/me',
-  tags: ['Auth'],
   summary: 'The authenticated user',
-  security: [{ bearer: [] }],
   middleware: guards(requireAuth()),
   responses: {
-    200: {
-      description: 'The user',
-      content: { 'application/json': { schema: z.object({ user: UserSchema }) } },
-    },
+    200: jsonResponse(z.object({ user: UserSchema }), 'The user'),
     ...errorResponses('UNAUTHORIZED', 'AUTH_UNAVAILABLE'),
   },
 })

@@ -1,24 +1,18 @@
 import { createRoute } from '@hono/zod-openapi'
-import { requireAuth } from '@/lib/http/auth'
-import { guards } from '@/lib/http/middleware'
-import { rateLimit } from '@/lib/http/rate-limit'
 import { errorResponses } from '@/lib/http/schemas'
-import { ConversationIdParams } from '@/routes/conversations/schemas'
+import { CONVERSATION_ERRORS, ConversationIdParams, conversationRoute } from '@/routes/conversations/schemas'
 import type { Router } from '@/routes/router'
 
 const route = createRoute({
+  ...conversationRoute,
   operationId: 'deleteConversation',
   method: 'delete',
   path: '/api/v1/ai/conversations/{id}',
-  tags: ['AI'],
   summary: 'Delete a conversation and its messages',
-  security: [{ bearer: [] }],
-  // The same per-user `ai` limit as the chat that makes them.
-  middleware: guards(requireAuth(), rateLimit({ policy: 'ai', key: 'user' })),
   request: { params: ConversationIdParams },
   responses: {
     204: { description: 'Deleted' },
-    ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'UNAUTHORIZED', 'NOT_FOUND'),
+    ...errorResponses(...CONVERSATION_ERRORS, 'NOT_FOUND'),
   },
 })
 

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { jsonResponse } from '@/lib/http/openapi'
 import type { Router } from '@/routes/router'
 
 const HealthSchema = z
@@ -11,7 +12,7 @@ const route = createRoute({
   path: '/health',
   tags: ['Operations'],
   summary: 'Liveness: the process is up (touches no dependency)',
-  responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthSchema } } } },
+  responses: { 200: jsonResponse(HealthSchema, 'Alive') },
 })
 
 export const registerHealth = (router: Router) =>

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { jsonResponse } from '@/lib/http/openapi'
 import type { Router } from '@/routes/router'
 
 const CheckStatus = z.enum(['ok', 'error'])
@@ -48,11 +49,8 @@ const route = createRoute({
   tags: ['Operations'],
   summary: 'Readiness: database reachable, migrations applied, not shutting down',
   responses: {
-    200: { description: 'Ready to serve', content: { 'application/json': { schema: ReadySchema } } },
-    503: {
-      description: 'Not ready, or shutting down',
-      content: { 'application/json': { schema: ReadySchema } },
-    },
+    200: jsonResponse(ReadySchema, 'Ready to serve'),
+    503: jsonResponse(ReadySchema, 'Not ready, or shutting down'),
   },
 })
 

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { optionalAuth } from '@/lib/http/auth'
 import { guards } from '@/lib/http/middleware'
+import { jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/routes/pilar-schemas'
 import type { Router } from '@/routes/router'
@@ -18,26 +19,22 @@ const route = createRoute({
       .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH),
   },
   responses: {
-    200: {
-      description: 'The connections',
-      content: {
-        'application/json': {
-          schema: z.object({
-            connections: z.array(
-              z.object({
-                id: z.string(),
-                mode: ModeSchema,
-                name: z.string().nullable(),
-                type: z.enum(['reinforce', 'inverse', 'discretionary']),
-                from_pillar: PillarIdSchema,
-                to_pillar: PillarIdSchema,
-                description: z.string(),
-              }),
-            ),
+    200: jsonResponse(
+      z.object({
+        connections: z.array(
+          z.object({
+            id: z.string(),
+            mode: ModeSchema,
+            name: z.string().nullable(),
+            type: z.enum(['reinforce', 'inverse', 'discretionary']),
+            from_pillar: PillarIdSchema,
+            to_pillar: PillarIdSchema,
+            description: z.string(),
           }),
-        },
-      },
-    },
+        ),
+      }),
+      'The connections',
+    ),
     ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'UNAUTHORIZED'),
   },
 })

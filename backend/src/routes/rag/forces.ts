@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { optionalAuth } from '@/lib/http/auth'
 import { guards } from '@/lib/http/middleware'
+import { jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import { ModeSchema, PillarIdSchema } from '@/routes/pilar-schemas'
 import type { Router } from '@/routes/router'
@@ -16,17 +17,13 @@ const route = createRoute({
     params: z.object({ pillar_id: PillarIdSchema.openapi({ param: { name: 'pillar_id', in: 'path' } }) }),
   },
   responses: {
-    200: {
-      description: 'The forces',
-      content: {
-        'application/json': {
-          schema: z.object({
-            pillar: z.object({ id: PillarIdSchema, mode: ModeSchema, title: z.string() }),
-            forces: z.array(z.object({ key: z.string(), name: z.string(), description: z.string() })),
-          }),
-        },
-      },
-    },
+    200: jsonResponse(
+      z.object({
+        pillar: z.object({ id: PillarIdSchema, mode: ModeSchema, title: z.string() }),
+        forces: z.array(z.object({ key: z.string(), name: z.string(), description: z.string() })),
+      }),
+      'The forces',
+    ),
     ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'UNAUTHORIZED'),
   },
 })

@@ -1,8 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAdmin } from '@/lib/http/auth'
 import { guards } from '@/lib/http/middleware'
+import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { rateLimit } from '@/lib/http/rate-limit'
 import { errorResponses } from '@/lib/http/schemas'
+import { ADMIN_ERRORS } from '@/routes/admin/schemas'
 import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/routes/pilar-schemas'
 import type { Router } from '@/routes/router'
 
@@ -42,29 +44,18 @@ const route = createRoute({
   summary: 'Add documents (chunked, embedded; idempotent by content hash). Admin.',
   security: [{ bearer: [] }],
   middleware: guards(requireAdmin(), rateLimit({ policy: 'ingest', key: 'user' })),
-  request: { body: { required: true, content: { 'application/json': { schema: IngestSchema } } } },
+  request: jsonRequest(IngestSchema),
   responses: {
-    200: {
-      description: 'What was stored',
-      content: {
-        'application/json': {
-          schema: z.object({
-            documents: z.number().int(),
-            chunks: z.number().int(),
-            skipped_duplicates: z.number().int(),
-            embedding_model: z.string().nullable(),
-          }),
-        },
-      },
-    },
-    ...errorResponses(
-      'RATE_LIMITED',
-      'VALIDATION_ERROR',
-      'INVALID_JSON',
-      'UNAUTHORIZED',
-      'FORBIDDEN',
-      'PAYLOAD_TOO_LARGE',
+    200: jsonResponse(
+      z.object({
+        documents: z.number().int(),
+        chunks: z.number().int(),
+        skipped_duplicates: z.number().int(),
+        embedding_model: z.string().nullable(),
+      }),
+      'What was stored',
     ),
+    ...errorResponses(...ADMIN_ERRORS, 'VALIDATION_ERROR', 'INVALID_JSON', 'PAYLOAD_TOO_LARGE'),
   },
 })
 

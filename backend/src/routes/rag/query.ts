@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { optionalAuth } from '@/lib/http/auth'
 import { guards } from '@/lib/http/middleware'
+import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/routes/pilar-schemas'
 import type { Router } from '@/routes/router'
@@ -45,20 +46,16 @@ const route = createRoute({
   tags: ['Knowledge'],
   summary: 'Hybrid (vector + full-text) search over the PILAR knowledge base',
   middleware: guards(optionalAuth()),
-  request: { body: { required: true, content: { 'application/json': { schema: QuerySchema } } } },
+  request: jsonRequest(QuerySchema),
   responses: {
-    200: {
-      description: '`degraded` is true when embeddings were unavailable and full-text search answered alone',
-      content: {
-        'application/json': {
-          schema: z.object({
-            results: z.array(ResultSchema),
-            search_mode: z.enum(['hybrid', 'vector', 'lexical']),
-            degraded: z.boolean(),
-          }),
-        },
-      },
-    },
+    200: jsonResponse(
+      z.object({
+        results: z.array(ResultSchema),
+        search_mode: z.enum(['hybrid', 'vector', 'lexical']),
+        degraded: z.boolean(),
+      }),
+      '`degraded` is true when embeddings were unavailable and full-text search answered alone',
+    ),
     ...errorResponses('RATE_LIMITED', 'VALIDATION_ERROR', 'INVALID_JSON', 'UNAUTHORIZED'),
   },
 })

@@ -2,21 +2,15 @@ import type { AuthUser } from '@/lib/auth/types'
 import { conflict, invalid, notFound } from '@/lib/errors/domain'
 import { decodeCursor, encodeCursor } from '@/lib/http/pagination'
 import type { QuestionBank } from '@/services/assessments/question-bank'
-import { type AssessmentResults, scoreAssessment } from '@/services/assessments/scoring'
+import { scoreAssessment } from '@/services/assessments/scoring'
 import type { AssessmentRow, AssessmentStatus, AssessmentStore } from '@/services/assessments/store'
 import { type Mode, PILLARS, type PillarId, pillarInMode } from '@/services/pilar/framework'
 
-/** The API.md assessment object. */
-export interface Assessment {
-  id: string
-  user_id: string
-  pillar_id: PillarId
-  mode: Mode
-  status: AssessmentStatus
-  responses: Record<string, { answer: number; answered_at: string }>
+/** The API.md assessment object: the stored fields, with counts and ISO timestamps. */
+export interface Assessment
+  extends Omit<AssessmentRow, 'created_at' | 'updated_at' | 'completed_at' | 'created_key'> {
   answered_count: number
   total_questions: number
-  results: AssessmentResults | null
   created_at: string
   updated_at: string
   completed_at: string | null

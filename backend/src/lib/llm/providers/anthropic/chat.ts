@@ -1,13 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk'
-import { providerFailure } from '@/lib/llm/errors'
 import { type AnthropicClientOptions, createAnthropicClient } from '@/lib/llm/providers/anthropic/client'
-import {
-  type ChatRequest,
-  type Completion,
-  type LlmProvider,
-  type StreamChunk,
-  withContext,
-} from '@/lib/llm/types'
+import { SdkProvider, type StreamTally } from '@/lib/llm/providers/sdk'
+import { type ChatRequest, type Completion, withContext } from '@/lib/llm/types'
 
 export interface AnthropicProviderOptions extends AnthropicClientOptions {
   /** The chat model, then its fallback model if any. */
@@ -33,53 +27,35 @@ function toAnthropic(request: ChatRequest) {
 }
 
 /** Anthropic messages through the official SDK. */
-export class AnthropicProvider implements LlmProvider {
-  readonly name = 'anthropic'
-  readonly models: readonly string[]
-  readonly #client: Anthropic
-
+export class AnthropicProvider extends SdkProvider<Anthropic> {
   constructor(options: AnthropicProviderOptions) {
-    this.models = options.models
-    this.#client = createAnthropicClient(options)
+    super('anthropic', options.models, createAnthropicClient(options), 'end_turn')
   }
 
-  async complete(model: string, request: ChatRequest, signal: AbortSignal): Promise<Completion> {
-    try {
-      const response = await this.#client.messages.create({ model, ...toAnthropic(request) }, { signal })
-      const text = response.content.map((block) => (block.type === 'text' ? block.text : '')).join('')
-      return {
-        text,
-        usage: { input_tokens: response.usage.input_tokens, output_tokens: response.usage.output_tokens },
-        finishReason: response.stop_reason ?? 'end_turn',
-      }
-    } catch (error) {
-      throw providerFailure(this.name, error, signal)
+  protected async answer(model: string, request: ChatRequest, signal: AbortSignal): Promise<Completion> {
+    const response = await this.client.messages.create({ model, ...toAnthropic(request) }, { signal })
+    const text = response.content.map((block) => (block.type === 'text' ? block.text : '')).join('')
+    return {
+      text,
+      usage: { input_tokens: response.usage.input_tokens, output_tokens: response.usage.output_tokens },
+      finishReason: response.stop_reason ?? this.defaultFinishReason,
     }
   }
 
-  async *stream(model: string, request: ChatRequest, signal: AbortSignal): AsyncIterable<StreamChunk> {
-    let usage = { input_tokens: 0, output_tokens: 0 }
-    let finishReason = 'end_turn'
-    try {
-      const stream = await this.#client.messages.create(
-        { model, ...toAnthropic(request), stream: true },
-        { signal },
-      )
-      for await (const event of stream) {
-        if (event.type === 'message_start')
-          usage = { ...usage, input_tokens: event.message.usage.input_tokens }
-        else if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
-          yield { type: 'delta', text: event.delta.text }
-        } else if (event.type === 'message_delta') {
-          usage = { ...usage, output_tokens: event.usage.output_tokens }
-          if (event.delta.stop_reason) finishReason = event.delta.stop_reason
-        }
+  protected async *deltas(model: string, request: ChatRequest, signal: AbortSignal, tally: StreamTally) {
+    const stream = await this.client.messages.create(
+      { model, ...toAnthropic(request), stream: true },
+      { signal },
+    )
+    for await (const event of stream) {
+      if (event.type === 'message_start') {
+        tally.usage = { ...tally.usage, input_tokens: event.message.usage.input_tokens }
+      } else if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+        yield event.delta.text
+      } else if (event.type === 'message_delta') {
+        tally.usage = { ...tally.usage, output_tokens: event.usage.output_tokens }
+        if (event.delta.stop_reason) tally.finishReason = event.delta.stop_reason
       }
-    } catch (error) {
-      throw providerFailure(this.name, error, signal)
     }
-    // The SDK ends a stream quietly when it is aborted; that is not a finished answer.
-    signal.throwIfAborted()
-    yield { type: 'done', usage, finishReason }
   }
 }

@@ -1,20 +1,11 @@
 import Anthropic from '@anthropic-ai/sdk'
+import { type SdkClientOptions, sdkClientSettings } from '@/lib/llm/providers/sdk'
 
-/** Where Anthropic is and how long one request may take. */
-export interface AnthropicClientOptions {
-  apiKey: string | undefined
-  /** The host root: the SDK appends /v1/messages. */
-  baseURL: string | undefined
-  timeoutMs: number
-}
+/** Where Anthropic is (`baseURL`: the host root, the SDK appends /v1/messages) and its timeout. */
+export type AnthropicClientOptions = SdkClientOptions
 
-/** The SDK client, its own retries off (retries and failover are the router's decision). */
+/** The SDK client, its own retries off (see `sdkClientSettings`). */
 export function createAnthropicClient(options: AnthropicClientOptions): Anthropic {
-  return new Anthropic({
-    // Without a key the SDK refuses to start; the request then fails (and fails over) instead.
-    apiKey: options.apiKey ?? 'missing',
-    baseURL: options.baseURL,
-    maxRetries: 0,
-    timeout: options.timeoutMs,
-  })
+  // Without a key the SDK refuses to start; the request then fails (and fails over) instead.
+  return new Anthropic(sdkClientSettings(options, 'missing'))
 }

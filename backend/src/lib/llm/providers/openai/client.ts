@@ -1,23 +1,14 @@
 import OpenAI from 'openai'
-
-/** Where OpenAI (or an OpenAI-compatible server) is and how long one request may take. */
-export interface OpenAIClientOptions {
-  apiKey: string | undefined
-  /** OpenAI-compatible servers (Ollama, vLLM) work through this; it includes `/v1`. */
-  baseURL: string | undefined
-  timeoutMs: number
-}
+import { type SdkClientOptions, sdkClientSettings } from '@/lib/llm/providers/sdk'
 
 /**
- * The SDK client for chat and embeddings alike. Its own retries are off: retries and failover
- * are the router's and the breakers' decisions, and a hidden retry would hold the request.
+ * Where OpenAI (or an OpenAI-compatible server) is and its timeout. `baseURL` includes `/v1`;
+ * compatible servers (Ollama, vLLM) work through it.
  */
+export type OpenAIClientOptions = SdkClientOptions
+
+/** The SDK client for chat and embeddings alike, its own retries off (see `sdkClientSettings`). */
 export function createOpenAIClient(options: OpenAIClientOptions): OpenAI {
-  return new OpenAI({
-    // Compatible servers often need no key, but the SDK refuses to start without one.
-    apiKey: options.apiKey ?? 'not-needed-for-this-server',
-    baseURL: options.baseURL,
-    maxRetries: 0,
-    timeout: options.timeoutMs,
-  })
+  // Compatible servers often need no key, but the SDK refuses to start without one.
+  return new OpenAI(sdkClientSettings(options, 'not-needed-for-this-server'))
 }
