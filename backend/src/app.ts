@@ -7,7 +7,7 @@ import { handleError, handleNotFound } from '@/lib/errors/handler'
 import { accessLog } from '@/lib/http/access-log'
 import { cors } from '@/lib/http/cors'
 import { jsonBody } from '@/lib/http/json-body'
-import { rateLimit } from '@/lib/http/rate-limit'
+import { apiRateLimit } from '@/lib/http/rate-limit'
 import { adminRoutes } from '@/routes/admin'
 import { aiRoutes } from '@/routes/ai'
 import { assessmentRoutes } from '@/routes/assessments'
@@ -42,14 +42,20 @@ export function newApp(container: Container) {
   app.use(accessLog(container.logger, container.metrics))
   app.use(secureHeaders())
   app.use('/api/*', cors({ origins: config.http.corsOrigins }))
-  // Per client address on every API route, before any work (auth, body parsing) is spent.
-  if (container.rateLimiter.policies.api) app.use('/api/*', rateLimit({ policy: 'api', key: 'ip' }))
+  // Every API request is limited once, before its body is read: per user by its auth
+  // middleware, or here per client address when it is anonymous (see apiRateLimit).
+  const { policies } = container.rateLimiter
+  if (policies.api || policies.anon) app.use('/api/*', apiRateLimit())
   // Body checks are registered for the methods that carry bodies only, so the router never
   // runs them for GET — most of the traffic (each middleware layer costs microseconds).
   const { bodyLimitBytes } = config.http
   app.on(
     ['POST', 'PUT', 'PATCH', 'DELETE'],
     '/api/*',
+    // The one body limit (Bun's own cap is out of the way, see index.ts): a declared
+    // Content-Length is refused before anything is read, a chunked body once its bytes pass the
+    // limit, so at most BODY_LIMIT_BYTES is ever held. Thrown, so the 413 is the API's JSON error
+    // and the outer middleware still adds X-Request-Id and the CORS headers.
     bodyLimit({
       maxSize: bodyLimitBytes,
       onError: () => {

@@ -159,6 +159,10 @@ const schema = z
     LANGSMITH_API_KEY: secret(),
     LANGSMITH_ENDPOINT: url(['http:', 'https:']),
     LANGSMITH_PROJECT: z.preprocess(unsetIfEmpty, z.string().default('pilar-backend')),
+    /** Traces carry lengths and hashes of chat text, passages and results, not the text itself. */
+    LANGSMITH_REDACT: flag(true),
+    /** Local HS256 auth under NODE_ENV=production is refused unless this says it is meant. */
+    ALLOW_LOCAL_AUTH_IN_PRODUCTION: flag(false),
     REDIS_URL: url(['redis:', 'rediss:']),
     CORS_ORIGINS: list(
       z.string().refine((o) => o === '*' || (URL.canParse(o) && new URL(o).origin === o), {
@@ -193,7 +197,10 @@ const schema = z
     ),
     RATE_LIMIT_FAIL_CLOSED: flag(false),
     RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
-    RATE_LIMIT_API: int(100, 0, 1_000_000),
+    /** Per user, every authenticated `/api` request. */
+    RATE_LIMIT_API: int(600, 0, 1_000_000),
+    /** Per client address, anonymous `/api` requests only (and `/ready`, in its own namespace). */
+    RATE_LIMIT_ANON: int(300, 0, 1_000_000),
     RATE_LIMIT_AI: int(20, 0, 1_000_000),
     RATE_LIMIT_AUTH_FAILURES: int(30, 0, 1_000_000),
     RATE_LIMIT_INGEST: int(10, 0, 1_000_000),
@@ -214,6 +221,8 @@ const schema = z
     CONVERSATION_TTL_DAYS: int(7, 1, 365),
     /** How often a quiet SSE stream gets a `: ping` comment. */
     STREAM_HEARTBEAT_MS: int(15_000, 10, 120_000),
+    /** Seconds a keep-alive connection may sit without bytes before Bun closes it (Bun's cap: 255). */
+    HTTP_IDLE_TIMEOUT_SECONDS: int(120, 1, 255),
   })
   .transform((env) => {
     // Defaults that depend on other variables: a key alone is enough to choose a provider.
@@ -259,7 +268,6 @@ const schema = z
         supabaseUrl: env.SUPABASE_URL,
         supabaseApiKey: env.SUPABASE_ANON_KEY ?? env.SUPABASE_SERVICE_ROLE_KEY,
         localJwtSecret: env.LOCAL_JWT_SECRET,
-        supabaseJwtSecret: env.SUPABASE_JWT_SECRET,
         dataDir: env.DATA_DIR,
         cacheTtlMs: env.AUTH_CACHE_TTL_MS,
         cacheMaxEntries: env.AUTH_CACHE_MAX_ENTRIES,
@@ -282,6 +290,7 @@ const schema = z
           apiKey: env.LANGSMITH_API_KEY,
           endpoint: env.LANGSMITH_ENDPOINT,
           project: env.LANGSMITH_PROJECT,
+          redact: env.LANGSMITH_REDACT,
         },
         breaker,
       },
@@ -293,6 +302,8 @@ const schema = z
         windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
         limits: {
           api: env.RATE_LIMIT_API,
+          anon: env.RATE_LIMIT_ANON,
+          ready: env.RATE_LIMIT_ANON,
           ai: env.RATE_LIMIT_AI,
           auth_failures: env.RATE_LIMIT_AUTH_FAILURES,
           ingest: env.RATE_LIMIT_INGEST,
@@ -306,6 +317,7 @@ const schema = z
         bodyLimitBytes: env.BODY_LIMIT_BYTES,
         metricsToken: env.METRICS_TOKEN,
         streamHeartbeatMs: env.STREAM_HEARTBEAT_MS,
+        idleTimeoutSeconds: env.HTTP_IDLE_TIMEOUT_SECONDS,
       },
     }
   })
@@ -345,6 +357,19 @@ function crossChecks(raw: Record<string, string | undefined>): string[] {
   }
   if (env('RATE_LIMIT_STORE') === 'redis' && !env('REDIS_URL')) {
     problems.push('REDIS_URL is required when RATE_LIMIT_STORE is redis')
+  }
+  // Without SUPABASE_URL auth is local: a Supabase project's JWT secret would let that project's
+  // tokens verify offline here, past the logouts and bans that only Supabase Auth knows about.
+  if (env('SUPABASE_JWT_SECRET') && !env('SUPABASE_URL')) {
+    problems.push(
+      'SUPABASE_JWT_SECRET is set without SUPABASE_URL: Supabase tokens would be checked offline, ignoring logouts and bans. Set SUPABASE_URL and SUPABASE_ANON_KEY to verify them with Supabase Auth, or LOCAL_JWT_SECRET for local tokens',
+    )
+  }
+  const truthy = (name: string) => ['true', '1', 'yes'].includes(env(name) ?? '')
+  if (env('NODE_ENV') === 'production' && !env('SUPABASE_URL') && !truthy('ALLOW_LOCAL_AUTH_IN_PRODUCTION')) {
+    problems.push(
+      'NODE_ENV is production but auth is local (SUPABASE_URL is unset): set SUPABASE_URL and SUPABASE_ANON_KEY, or ALLOW_LOCAL_AUTH_IN_PRODUCTION=true if local accounts are meant',
+    )
   }
   const workers = Number(env('WORKERS') ?? '1')
   if (workers > 1 && !env('DATABASE_URL')) {

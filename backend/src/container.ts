@@ -4,7 +4,7 @@ import { createVerifier } from '@/lib/auth/create-verifier'
 import { RedisRevocationBus } from '@/lib/auth/revocation-bus'
 import type { TokenVerifier } from '@/lib/auth/types'
 import type { BreakerStats } from '@/lib/breaker'
-import { ownsAuthUsers } from '@/lib/db/bootstrap'
+import { ForeignAuthUsersError, ownsAuthUsers } from '@/lib/db/bootstrap'
 import type { Database } from '@/lib/db/database'
 import { instrumentDatabase } from '@/lib/db/instrument'
 import { type MigrationFile, migrate, readMigrations } from '@/lib/db/migrations'
@@ -111,6 +111,11 @@ export async function buildContainer(
   // Everything that can fail at start-up runs before Redis connections exist, or closes them.
   const verifier = overrides.verifier ?? createVerifier(config.auth, db, logger)
   const usersAreOurs = await ownsAuthUsers(db)
+  // Local users live in our own auth.users; on Supabase's they would break every foreign key.
+  if (verifier.mode === 'local' && !usersAreOurs) {
+    if (ownsDb) await rawDb.close()
+    throw new ForeignAuthUsersError()
+  }
   const questionBank = await QuestionBank.load(db)
   const { url: redisUrl, commandTimeoutMs } = config.redis
   const openRedis = (url: string, name: string) =>
@@ -124,7 +129,7 @@ export async function buildContainer(
       ? new RedisRateLimitStore(redis)
       : new MemoryRateLimitStore(config.rateLimit.memoryMaxKeys),
     policiesFrom(config.rateLimit),
-    { failClosed: config.rateLimit.failClosed, logger, recorder: metrics.rateLimitRecorder() },
+    { logger, recorder: metrics.rateLimitRecorder() },
   )
   const auth = new AuthService(verifier, db, logger, {
     ttlMs: config.auth.cacheTtlMs,

@@ -1,6 +1,7 @@
 import { newApp } from '@/app'
 import { describeModes, loadConfig } from '@/config'
 import { buildContainer } from '@/container'
+import { ForeignAuthUsersError } from '@/lib/db/bootstrap'
 import { DataDirLockedError } from '@/lib/db/data-dir-lock'
 import { MigrationError } from '@/lib/db/migrations'
 import { createLogger } from '@/lib/log'
@@ -30,6 +31,8 @@ const services = await buildContainer(config, logger).catch((error: unknown) => 
     )
   } else if (error instanceof DataDirLockedError) {
     logger.fatal({ data_dir: error.dataDir, holder_pid: error.pid }, error.message)
+  } else if (error instanceof ForeignAuthUsersError) {
+    logger.fatal(error.message)
   } else {
     logger.fatal({ err: error }, 'start-up failed')
   }
@@ -67,11 +70,16 @@ async function listen() {
       port: config.PORT,
       hostname: config.HOST,
       fetch: (request, bunServer) => app.fetch(request, { server: bunServer }),
-      // Bun cuts a connection after 10 s without bytes. Ordinary requests get a generous 120 s;
-      // streaming routes lift the limit for their own request with `server.timeout(req, 0)`.
-      idleTimeout: 120,
-      // Our body-limit middleware answers 413 with the API error body; Bun's own cap sits above it.
-      maxRequestBodySize: config.BODY_LIMIT_BYTES + 64 * 1024,
+      // Bun cuts a connection after 10 s without bytes. Ordinary requests get a generous 120 s
+      // (HTTP_IDLE_TIMEOUT_SECONDS); a stream lifts the limit for its own request with
+      // `server.timeout(req, 0)` and sets it back when it ends (lib/http/event-stream.ts).
+      idleTimeout: config.http.idleTimeoutSeconds,
+      // Out of the way on purpose: Bun answers a declared Content-Length above this cap itself,
+      // with a bare 413 (no body, no X-Request-Id, no CORS headers, so a browser cannot read it).
+      // The limit is BODY_LIMIT_BYTES, enforced in app.ts before anything is buffered: by
+      // Content-Length before reading, and by counting a chunked body's bytes as they arrive.
+      // A body nobody reads is drained by Bun as it arrives, never held in memory.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       // One listener per port — a second copy on the same port must fail loudly, not share it —
       // except for workers, which share the port on purpose.
       reusePort: workerId !== undefined,

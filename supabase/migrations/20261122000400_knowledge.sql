@@ -1,6 +1,10 @@
 -- The PILAR framework as reference tables, and the knowledge base (documents, chunks with
 -- pgvector embeddings and full-text vectors) searched by match_knowledge.
 
+-- pgvector lives in `extensions` where Supabase enables it today, but projects that enabled it
+-- before 2023 often have it in `public`; then this line does nothing. So nothing below names the
+-- schema: what uses pgvector's type, operator class or operators is created with format(),
+-- with the schema looked up in pg_extension (see docs/decisions.md).
 create extension if not exists vector with schema extensions;
 
 -- Framework reference data: ids, names, modes and connection types are facts; descriptions
@@ -141,24 +145,33 @@ create table public.knowledge_documents (
   created_at timestamptz not null default now()
 );
 
-create table public.knowledge_chunks (
-  id uuid primary key default gen_random_uuid(),
-  document_id uuid not null references public.knowledge_documents (id) on delete cascade,
-  chunk_index integer not null check (chunk_index >= 0),
-  content text not null check (char_length(content) between 1 and 20000),
-  -- pillar_id, mode, kind (pillar | force | connection | document), title, heading
-  metadata jsonb not null default '{}'::jsonb check (jsonb_typeof(metadata) = 'object'),
-  embedding extensions.vector(1536),
-  -- Which model made the vector; vectors from different models are never compared.
-  embedding_model text,
-  fts tsvector generated always as (to_tsvector('english', content)) stored,
-  created_at timestamptz not null default now(),
-  unique (document_id, chunk_index),
-  check ((embedding is null) = (embedding_model is null))
-);
+do $knowledge_chunks$
+declare
+  vector_schema text := (select e.extnamespace::regnamespace::text from pg_catalog.pg_extension e
+                          where e.extname = 'vector');
+begin
+  execute format($sql$
+    create table public.knowledge_chunks (
+      id uuid primary key default gen_random_uuid(),
+      document_id uuid not null references public.knowledge_documents (id) on delete cascade,
+      chunk_index integer not null check (chunk_index >= 0),
+      content text not null check (char_length(content) between 1 and 20000),
+      -- pillar_id, mode, kind (pillar | force | connection | document), title, heading
+      metadata jsonb not null default '{}'::jsonb check (jsonb_typeof(metadata) = 'object'),
+      embedding %1$s.vector(1536),
+      -- Which model made the vector; vectors from different models are never compared.
+      embedding_model text,
+      fts tsvector generated always as (to_tsvector('english', content)) stored,
+      created_at timestamptz not null default now(),
+      unique (document_id, chunk_index),
+      check ((embedding is null) = (embedding_model is null))
+    );
+    create index knowledge_chunks_embedding_hnsw on public.knowledge_chunks
+      using hnsw (embedding %1$s.vector_cosine_ops);
+  $sql$, vector_schema);
+end
+$knowledge_chunks$;
 
-create index knowledge_chunks_embedding_hnsw on public.knowledge_chunks
-  using hnsw (embedding extensions.vector_cosine_ops);
 create index knowledge_chunks_fts on public.knowledge_chunks using gin (fts);
 create index knowledge_chunks_metadata on public.knowledge_chunks using gin (metadata jsonb_path_ops);
 
@@ -196,9 +209,22 @@ create policy knowledge_chunks_read on public.knowledge_chunks for select to ano
 -- 1536-dimension distance like any operator and picks exact scans long after the HNSW index is
 -- ~10x faster (measured: 84 ms vs 6 ms at 10k chunks); ef_search 100 raised recall@10 from 0.96
 -- to 1.00 there; iterative scans keep filtered searches from running out of candidates.
--- (hnsw.iterative_scan needs pgvector 0.8 or later.)
+-- hnsw.iterative_scan needs pgvector 0.8 or later: older versions reserve the hnsw prefix and
+-- refuse an unknown setting, so it is set only when the installed version has it.
+-- This block only replaces the function, so it can run again (a test does, on an older version).
+do $match_knowledge$
+declare
+  vector_schema text;
+  iterative_scan boolean;
+begin
+  select e.extnamespace::regnamespace::text,
+         pg_catalog.string_to_array(pg_catalog.split_part(e.extversion, '-', 1), '.')::int[] >= array[0, 8]
+    into vector_schema, iterative_scan
+    from pg_catalog.pg_extension e
+   where e.extname = 'vector';
+  execute format($sql$
 create or replace function public.match_knowledge(
-  query_embedding extensions.vector(1536),
+  query_embedding %1$s.vector(1536),
   query_text text,
   match_threshold double precision default 0.5,
   match_count integer default 10,
@@ -212,8 +238,8 @@ security invoker
 set search_path = ''
 set enable_seqscan = off
 set hnsw.ef_search = 100
-set hnsw.iterative_scan = relaxed_order
-as $$
+%2$s
+as $body$
   with settings as (
     select least(greatest(coalesce(match_count, 10), 1), 50) as k,
            least(greatest(coalesce(match_threshold, 0.5), 0), 1) as threshold,
@@ -222,7 +248,7 @@ as $$
   ),
   vector_hits as (
     select c.id,
-           row_number() over (order by c.embedding operator(extensions.<=>) query_embedding) as rank
+           row_number() over (order by c.embedding operator(%1$s.<=>) query_embedding) as rank
       from (
         select c.id, c.embedding
           from public.knowledge_chunks c
@@ -231,7 +257,7 @@ as $$
            and (query_model is null or c.embedding_model = query_model)
            and (filter_pillar is null or c.metadata operator(pg_catalog.@>) jsonb_build_object('pillar_id', filter_pillar))
            and (filter_mode is null or c.metadata operator(pg_catalog.@>) jsonb_build_object('mode', filter_mode))
-         order by c.embedding operator(extensions.<=>) query_embedding
+         order by c.embedding operator(%1$s.<=>) query_embedding
          limit (select k * 4 from settings)
       ) c
   ),
@@ -259,7 +285,7 @@ as $$
              and (query_model is null or c.embedding_model = query_model) as comparable,
            case when query_embedding is not null and c.embedding is not null
                      and (query_model is null or c.embedding_model = query_model)
-                then 1 - (c.embedding operator(extensions.<=>) query_embedding)
+                then 1 - (c.embedding operator(%1$s.<=>) query_embedding)
                 else f.text_rank / (1 + f.text_rank) end as similarity
       from fused f
       join public.knowledge_chunks c on c.id = f.id
@@ -269,8 +295,11 @@ as $$
    where not s.comparable or s.similarity >= (select threshold from settings)
    order by s.score desc, s.id
    limit (select k from settings)
-$$;
+$body$;
 
-revoke execute on function public.match_knowledge(extensions.vector, text, double precision, integer, text, text, text) from public;
-grant execute on function public.match_knowledge(extensions.vector, text, double precision, integer, text, text, text)
+revoke execute on function public.match_knowledge(%1$s.vector, text, double precision, integer, text, text, text) from public;
+grant execute on function public.match_knowledge(%1$s.vector, text, double precision, integer, text, text, text)
   to anon, authenticated, service_role;
+  $sql$, vector_schema, case when iterative_scan then 'set hnsw.iterative_scan = relaxed_order' else '' end);
+end
+$match_knowledge$;

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util'
 import { FakeSupabaseAuth } from '@tests/fakes/supabase-auth'
 import { signToken } from '@tests/fakes/tokens'
 import { spawnBenchServer } from '@tests/helpers/bench-server'
+import { redisAvailable, startRedis } from '@tests/helpers/redis-server'
 import pino from 'pino'
 import { newApp } from '@/app'
 import { loadConfig } from '@/config'
@@ -17,21 +18,24 @@ import { openPglite } from '@/lib/db/pglite'
 import { createLogger } from '@/lib/log'
 
 /**
- * bun run bench auth [--users 1000] [--per-user 20] [--part abc]
+ * bun run bench auth [--users 1000] [--per-user 20] [--part abc] [--rounds 6]
  *
  * (a) Users × requests within the TTL against the fake Supabase Auth at 50 ms latency, through
  *     the real app and supabase-js: upstream calls and latency, cached (TTL 60 s) vs uncached
  *     (TTL 0), side by side in one run.
  * (b) Requests/s of GET /api/v1/auth/me with a cached token vs GET /health on the real server
- *     process, measured with wrk in alternating rounds.
+ *     process — limiter off, memory store, Redis store — measured with wrk in alternating rounds.
+ * (c) The same three in process.
  */
 const { values: args } = parseArgs({
   options: {
     users: { type: 'string', default: '1000' },
     'per-user': { type: 'string', default: '20' },
     part: { type: 'string', default: 'abc' },
+    rounds: { type: 'string', default: '6' },
   },
 })
+const ROUNDS_B = Number(args.rounds)
 const USERS = Number(args.users)
 const PER_USER = Number(args['per-user'])
 const CONCURRENCY = 100
@@ -130,47 +134,108 @@ async function wrk(url: string, token?: string): Promise<number> {
   return Number(rps)
 }
 
+/** The configurations compared: no limiter, the memory store, the Redis store (limits raised so nothing is refused). */
+const RAISED = Object.fromEntries(
+  ['API', 'ANON', 'AI', 'AUTH_FAILURES', 'INGEST'].map((name) => [`RATE_LIMIT_${name}`, '1000000']),
+)
+function variants(redisUrl: string | undefined): [string, Record<string, string>][] {
+  return [
+    ['limiter off', { RATE_LIMIT_ENABLED: 'false' }],
+    ['memory', { ...RAISED, RATE_LIMIT_STORE: 'memory' }],
+    ...(redisUrl
+      ? [
+          ['redis', { ...RAISED, REDIS_URL: redisUrl, RATE_LIMIT_STORE: 'redis' }] as [
+            string,
+            Record<string, string>,
+          ],
+        ]
+      : []),
+  ]
+}
+
+async function withRedis<T>(run: (url: string | undefined) => Promise<T>): Promise<T> {
+  if (!redisAvailable()) {
+    console.log('  (no redis-server installed: the Redis store is left out)')
+    return run(undefined)
+  }
+  const redis = await startRedis()
+  try {
+    return await run(redis.url)
+  } finally {
+    await redis.stop()
+  }
+}
+
+function report(title: string, rows: [string, number[], number[]][], unit: 'rps' | 'us') {
+  console.log(title)
+  const median = (v: number[]) => percentile(v, 50)
+  for (const [name, health, me] of rows) {
+    // Ratio of rates: requests/s of /auth/me over /health (µs: the inverse ratio of times).
+    const paired = me.map((v, i) => (unit === 'rps' ? v / (health[i] ?? v) : (health[i] ?? v) / v))
+    const ratio = unit === 'rps' ? median(me) / median(health) : median(health) / median(me)
+    console.log(
+      `  ${name.padEnd(12)} /health ${median(health)
+        .toFixed(unit === 'rps' ? 0 : 2)
+        .padStart(8)}  /api/v1/auth/me ${median(me)
+        .toFixed(unit === 'rps' ? 0 : 2)
+        .padStart(
+          8,
+        )} ${unit === 'rps' ? 'req/s' : 'µs'}   me/health ${ratio.toFixed(3)} (per-round median ${median(paired).toFixed(3)})`,
+    )
+  }
+}
+
+/**
+ * (b) Requests/s of GET /api/v1/auth/me with a cached token vs GET /health on the real server
+ * process, with the limiter off, on the memory store and on the Redis store (a throwaway
+ * redis-server), measured with wrk in rounds that alternate over all three servers.
+ */
 async function partB() {
   if (!Bun.which('wrk')) {
     console.log('(b) skipped: wrk is not installed (apt-get install -y wrk)')
     return
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'pilar-bench-auth-'))
   const secret = 'bench-local-secret-0123456789-abcdefgh'
-  const server = await spawnBenchServer({ DATA_DIR: dataDir, LOCAL_JWT_SECRET: secret })
-  try {
-    const base = server.base
-    const token = await signLocalToken(secret, { email: 'bench@example.test', ttlSeconds: 3_600 })
-    if (
-      (await fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status !==
-      200
-    ) {
-      throw new Error('token refused')
+  await withRedis(async (redisUrl) => {
+    const servers: { name: string; base: string; stop: () => Promise<void>; dir: string }[] = []
+    try {
+      for (const [name, env] of variants(redisUrl)) {
+        const dir = mkdtempSync(join(tmpdir(), 'pilar-bench-auth-'))
+        const server = await spawnBenchServer({ DATA_DIR: dir, LOCAL_JWT_SECRET: secret, ...env })
+        servers.push({ name, base: server.base, stop: () => server.stop(), dir })
+      }
+      const token = await signLocalToken(secret, { email: 'bench@example.test', ttlSeconds: 3_600 })
+      for (const server of servers) {
+        const status = (
+          await fetch(`${server.base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })
+        ).status
+        if (status !== 200) throw new Error(`${server.name}: token answered ${status}`)
+        await wrk(`${server.base}/health`) // warm-up
+        await wrk(`${server.base}/api/v1/auth/me`, token)
+      }
+      const rows = servers.map(
+        (s) => [s.name, [] as number[], [] as number[]] as [string, number[], number[]],
+      )
+      // Many short alternating rounds: on these shared 2-core machines throughput drifts by tens
+      // of percent within seconds, and alternation exposes every server to the same drift.
+      for (let round = 0; round < ROUNDS_B; round++) {
+        for (const [i, server] of servers.entries()) {
+          rows[i]?.[1].push(await wrk(`${server.base}/health`))
+          rows[i]?.[2].push(await wrk(`${server.base}/api/v1/auth/me`, token))
+        }
+      }
+      report(
+        `(b) requests/s on the real server (wrk, 32 connections, median of ${ROUNDS_B} alternating rounds of 2 s; target memory ≥ 0.85)`,
+        rows,
+        'rps',
+      )
+    } finally {
+      for (const server of servers) {
+        await server.stop()
+        rmSync(server.dir, { recursive: true, force: true })
+      }
     }
-    await wrk(`${base}/health`) // warm-up
-    const health: number[] = []
-    const me: number[] = []
-    // Many short alternating rounds: on these shared 2-core machines throughput drifts by tens
-    // of percent within seconds, and alternation exposes both endpoints to the same drift.
-    for (let round = 0; round < 12; round++) {
-      health.push(await wrk(`${base}/health`))
-      me.push(await wrk(`${base}/api/v1/auth/me`, token))
-    }
-    const median = (v: number[]) => percentile(v, 50)
-    console.log('(b) requests/s on the real server (wrk, 32 connections, 12 alternating rounds of 2 s)')
-    console.log(
-      `  GET /health          rounds ${health.map((v) => v.toFixed(0)).join(', ')}  median ${median(health).toFixed(0)}`,
-    )
-    console.log(
-      `  GET /api/v1/auth/me  rounds ${me.map((v) => v.toFixed(0)).join(', ')}  median ${median(me).toFixed(0)}`,
-    )
-    const paired = me.map((v, i) => v / (health[i] ?? v))
-    console.log(`  ratio of medians me/health: ${(median(me) / median(health)).toFixed(3)} (target ≥ 0.85)`)
-    console.log(`  median of per-round ratios: ${median(paired).toFixed(3)}`)
-  } finally {
-    await server.stop()
-    rmSync(dataDir, { recursive: true, force: true })
-  }
+  })
 }
 
 /**
@@ -179,36 +244,51 @@ async function partB() {
  */
 async function partC() {
   const secret = 'bench-local-secret-0123456789-abcdefgh'
-  const parsed = loadConfig({ DATA_DIR: ':memory:', LOCAL_JWT_SECRET: secret })
-  if (!parsed.ok) throw new Error(parsed.problems.join('; '))
   const driver = await openPglite(':memory:')
   await bootstrap(driver)
   const db = withRoles(driver)
   await migrate(db, readMigrations(MIGRATIONS_DIR))
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: true }))
-  const app = newApp(await buildContainer(parsed.config, logger, { db }))
   const token = await signLocalToken(secret, { email: 'bench@example.test', ttlSeconds: 3_600 })
   const init = { headers: { authorization: `Bearer ${token}` } }
-  const perRequestUs = async (path: string, n: number) => {
-    const started = performance.now()
-    for (let i = 0; i < n; i++) await (await app.request(`http://bench${path}`, init)).arrayBuffer()
-    return ((performance.now() - started) / n) * 1000
-  }
-  await perRequestUs('/health', 20_000)
-  await perRequestUs('/api/v1/auth/me', 20_000)
-  const health: number[] = []
-  const me: number[] = []
-  for (let round = 0; round < 10; round++) {
-    health.push(await perRequestUs('/health', 20_000))
-    me.push(await perRequestUs('/api/v1/auth/me', 20_000))
-  }
+  await withRedis(async (redisUrl) => {
+    const apps: { name: string; close: () => Promise<void>; request: (path: string) => Promise<Response> }[] =
+      []
+    for (const [name, env] of variants(redisUrl)) {
+      const parsed = loadConfig({ DATA_DIR: ':memory:', LOCAL_JWT_SECRET: secret, ...env })
+      if (!parsed.ok) throw new Error(parsed.problems.join('; '))
+      const container = await buildContainer(parsed.config, logger, { db, skipKnowledgeInit: true })
+      const app = newApp(container)
+      apps.push({
+        name,
+        close: () => container.close(),
+        request: (path) => Promise.resolve(app.request(`http://bench${path}`, init)),
+      })
+    }
+    const perRequestUs = async (app: (typeof apps)[number], path: string, n: number) => {
+      const started = performance.now()
+      for (let i = 0; i < n; i++) {
+        const response = await app.request(path)
+        if (response.status !== 200) throw new Error(`${app.name}: ${path} answered ${response.status}`)
+        await response.arrayBuffer()
+      }
+      return ((performance.now() - started) / n) * 1000
+    }
+    for (const app of apps) {
+      await perRequestUs(app, '/health', 10_000)
+      await perRequestUs(app, '/api/v1/auth/me', 10_000)
+    }
+    const rows = apps.map((a) => [a.name, [] as number[], [] as number[]] as [string, number[], number[]])
+    for (let round = 0; round < 10; round++) {
+      for (const [i, app] of apps.entries()) {
+        rows[i]?.[1].push(await perRequestUs(app, '/health', 10_000))
+        rows[i]?.[2].push(await perRequestUs(app, '/api/v1/auth/me', 10_000))
+      }
+    }
+    for (const app of apps) await app.close()
+    report('(c) in process, µs per request (median of 10 alternating rounds of 10,000)', rows, 'us')
+  })
   await db.close()
-  const h = percentile(health, 50)
-  const m = percentile(me, 50)
-  console.log('(c) in process, µs per request (median of 10 alternating rounds of 20,000)')
-  console.log(
-    `  GET /health ${h.toFixed(2)} µs   GET /api/v1/auth/me ${m.toFixed(2)} µs   ratio of rates ${(h / m).toFixed(3)}`,
-  )
 }
 
 if (args.part?.includes('a')) await partA()

@@ -1,9 +1,34 @@
 import type { Server } from 'bun'
 
+type Message = { role: string; content: string | { type: string; text?: string }[] }
+
+/**
+ * What the real Messages API refuses with 400 invalid_request_error about the conversation
+ * itself: it must start with a `user` message, alternate user/assistant, and every message but
+ * a final assistant one must have content. Null when the messages are acceptable.
+ */
+export function messagesProblem(messages: Message[] | undefined): string | null {
+  if (!Array.isArray(messages) || messages.length === 0) return 'messages: at least one message is required'
+  if (messages[0]?.role !== 'user') return 'messages: first message must use the "user" role'
+  for (const [i, m] of messages.entries()) {
+    if (m.role !== 'user' && m.role !== 'assistant')
+      return `messages.${i}.role: Input should be 'user' or 'assistant'`
+    if (i > 0 && messages[i - 1]?.role === m.role) {
+      return `messages: roles must alternate between "user" and "assistant", but found multiple "${m.role}" roles in a row`
+    }
+    const text = typeof m.content === 'string' ? m.content : m.content.map((b) => b.text ?? '').join('')
+    if (text.length === 0 && !(i === messages.length - 1 && m.role === 'assistant')) {
+      return `messages.${i}: all messages must have non-empty content except for the optional final assistant message`
+    }
+  }
+  return null
+}
+
 /**
  * An Anthropic API stand-in on a loopback socket for the official SDK: `POST /v1/messages`,
  * JSON or the streaming event sequence (message_start, content_block_start/delta/stop,
- * message_delta, message_stop). Switches for failures (including 529 overloaded) and hangs.
+ * message_delta, message_stop). It enforces the API's rules on the conversation's shape
+ * (`messagesProblem`) as the real one does. Switches for failures (including 529 overloaded) and hangs.
  */
 export class FakeAnthropic {
   readonly apiKey = 'sk-ant-fake-test-key'
@@ -13,6 +38,9 @@ export class FakeAnthropic {
   /** Models requested, in order; and the system prompts received. */
   requests: string[] = []
   systems: (string | undefined)[] = []
+  /** The messages of each request received, and those refused for their shape. */
+  messages: Message[][] = []
+  refused: string[] = []
   #server: Server<undefined> | undefined
   #port = 0
 
@@ -38,6 +66,8 @@ export class FakeAnthropic {
     this.hangMs = 0
     this.requests = []
     this.systems = []
+    this.messages = []
+    this.refused = []
   }
 
   async #handle(request: Request): Promise<Response> {
@@ -48,9 +78,20 @@ export class FakeAnthropic {
     const key =
       request.headers.get('x-api-key') ?? request.headers.get('authorization')?.replace(/^Bearer /, '')
     if (key !== this.apiKey) return error(401, 'authentication_error', 'invalid x-api-key')
-    const body = (await request.json()) as { model: string; stream?: boolean; system?: string }
+    const body = (await request.json()) as {
+      model: string
+      stream?: boolean
+      system?: string
+      messages?: Message[]
+    }
     this.requests.push(body.model)
     this.systems.push(body.system)
+    this.messages.push(body.messages ?? [])
+    const problem = messagesProblem(body.messages)
+    if (problem) {
+      this.refused.push(problem)
+      return error(400, 'invalid_request_error', problem)
+    }
     if (this.hangMs) await Bun.sleep(this.hangMs)
     if (this.failWith === 529) return error(529, 'overloaded_error', 'Overloaded')
     if (this.failWith === 400) return error(400, 'invalid_request_error', 'prompt is too long')

@@ -11,6 +11,7 @@ import { createLogger } from '@/lib/log'
  */
 export const GENEROUS_LIMITS = {
   RATE_LIMIT_API: '1000000',
+  RATE_LIMIT_ANON: '1000000',
   RATE_LIMIT_AI: '1000000',
   RATE_LIMIT_AUTH_FAILURES: '1000000',
   RATE_LIMIT_INGEST: '1000000',

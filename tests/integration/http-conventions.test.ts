@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, test } from 'bun:test'
 import { createRoute, z } from '@hono/zod-openapi'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
+import type { Server } from 'bun'
 import type { ErrorBody } from '@/lib/errors/api-error'
+import { eventStream } from '@/lib/http/event-stream'
 
 let t: TestApp
 const LIMIT = 2048
@@ -30,6 +32,61 @@ beforeAll(async () => {
   t.app.get('/api/v1/test/boom', () => {
     throw new Error('connection to 10.1.2.3 failed: password authentication failed for user "postgres"')
   })
+  // Each waits for the client to hang up, then fails: with a bug, or with the abort itself.
+  const afterAbort = (fail: (signal: AbortSignal) => never) => async (c: { req: { raw: Request } }) => {
+    const { signal } = c.req.raw
+    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+    fail(signal)
+  }
+  t.app.get(
+    '/api/v1/test/bug-after-abort',
+    afterAbort(() => {
+      throw new TypeError('a real bug, found after the client left')
+    }),
+  )
+  t.app.get(
+    '/api/v1/test/abort-reason',
+    afterAbort((signal) => {
+      throw signal.reason
+    }),
+  )
+  t.app.get(
+    '/api/v1/test/abort-error',
+    afterAbort(() => {
+      // What fetch, streams and most SDKs throw when their signal fires.
+      throw new DOMException('The operation was aborted', 'AbortError')
+    }),
+  )
+  t.app.get(
+    '/api/v1/test/abort-wrapped',
+    afterAbort((signal) => {
+      throw new Error('query cancelled', { cause: signal.reason })
+    }),
+  )
+  t.app.get('/api/v1/test/stream', (c) =>
+    eventStream(
+      c,
+      'sse',
+      async function* () {
+        yield { type: 'delta', text: 'hi' }
+      },
+      { heartbeatMs: 60_000, idleTimeoutSeconds: 7, logger: c.get('services').logger },
+    ),
+  )
+  // One event, then (once the client has hung up) a bug, or the abort itself.
+  t.app.get('/api/v1/test/stream-then-fail/:how', (c) =>
+    eventStream(
+      c,
+      'sse',
+      async function* (signal) {
+        yield { type: 'delta', text: 'hi' }
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+        if (c.req.param('how') === 'abort') throw signal.reason
+        throw new TypeError(`stream bug after hang-up ${c.req.param('how')}`)
+      },
+      { heartbeatMs: 60_000, idleTimeoutSeconds: 7, logger: c.get('services').logger },
+    ),
+  )
   t.app.get('/api/v1/test/bad-sql', async (c) => {
     await c
       .get('services')
@@ -160,6 +217,134 @@ describe('error bodies', () => {
     // The driver attaches the statement's parameters to its error; they must not reach the log.
     expect(JSON.stringify(t.logs)).toContain('secret_internal_table')
     expect(JSON.stringify(t.logs)).not.toContain('owner-id-not-for-logs')
+  })
+})
+
+describe('bodies by their framing (in-process; over a real socket in http-wire.test.ts)', () => {
+  // POST /logout takes no body, so only the JSON guard can refuse one (a route with a JSON body
+  // schema would also refuse it in its validator).
+  test('a declared text/plain body and a chunked one are both 415', async () => {
+    // In process a string body gets no Content-Length header; on the wire it always has one.
+    const declared = await t.request('/api/v1/auth/logout', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'content-length': '8' },
+      body: 'not json',
+    })
+    await expectError(declared, 415, 'UNSUPPORTED_MEDIA_TYPE')
+    // As Bun hands the app a chunked upload: a stream (no Content-Length), Transfer-Encoding set.
+    // A string body would get a Content-Length here and never take the chunked path.
+    const chunkedBody = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('not json'))
+        controller.close()
+      },
+    })
+    const chunked = await t.request('/api/v1/auth/logout', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' },
+      body: chunkedBody,
+      duplex: 'half',
+    } as RequestInit)
+    await expectError(chunked, 415, 'UNSUPPORTED_MEDIA_TYPE')
+  })
+
+  test('a 413 carries X-Request-Id and the CORS headers, so a browser app can read it', async () => {
+    const response = await t.request(
+      '/api/v1/test/echo',
+      json('x'.repeat(LIMIT + 1), { origin: 'https://app.example.com', 'x-request-id': 'too-big-1' }),
+    )
+    const body = await expectError(response, 413, 'PAYLOAD_TOO_LARGE')
+    expect(body.error.request_id).toBe('too-big-1')
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
+    expect(response.headers.get('access-control-expose-headers')).toContain('X-Request-Id')
+  })
+})
+
+describe('errors once the client has gone', () => {
+  /** Sends a request, hangs up while the route waits, and returns what came back and was logged. */
+  async function hangUp(path: string, requestId: string) {
+    const client = new AbortController()
+    const pending = t.request(path, { headers: { 'x-request-id': requestId }, signal: client.signal })
+    await Bun.sleep(10)
+    client.abort()
+    const response = await pending
+    return { status: response.status, lines: t.logs.filter((l) => l.request_id === requestId) }
+  }
+
+  test('a bug after the client hung up is logged at error level as the bug it is, not as a 499', async () => {
+    const { status, lines } = await hangUp('/api/v1/test/bug-after-abort', 'gone-bug')
+    expect(status).toBe(500)
+    expect(lines.find((l) => l.msg === 'unhandled error')).toMatchObject({ level: 'error' })
+    expect(lines.find((l) => l.msg === 'request')).toMatchObject({ status: 500, level: 'error' })
+    expect(lines.some((l) => l.msg === 'client closed the request')).toBe(false)
+  })
+
+  test('the abort itself — its reason, an AbortError, or an error caused by it — is a 499 at info', async () => {
+    for (const path of [
+      '/api/v1/test/abort-reason',
+      '/api/v1/test/abort-error',
+      '/api/v1/test/abort-wrapped',
+    ]) {
+      const { status, lines } = await hangUp(path, `gone-${path.length}-${path.at(-1)}`)
+      expect(status).toBe(499)
+      expect(lines.find((l) => l.msg === 'client closed the request')).toMatchObject({ level: 'info' })
+      expect(lines.find((l) => l.msg === 'request')).toMatchObject({ status: 499, level: 'info' })
+      expect(lines.some((l) => l.msg === 'unhandled error')).toBe(false)
+    }
+  })
+})
+
+describe('a stream whose client has gone', () => {
+  const streamFailures = () => t.logs.filter((l) => l.msg === 'stream failed')
+  const failureFor = (how: string) =>
+    streamFailures().find((l) => (l.err as { message?: string } | undefined)?.message?.endsWith(how))
+
+  async function hangUpAfterFirstEvent(how: string) {
+    const client = new AbortController()
+    const response = await t.request(`/api/v1/test/stream-then-fail/${how}`, { signal: client.signal })
+    const reader = response.body?.getReader()
+    expect(new TextDecoder().decode((await reader?.read())?.value)).toContain('event: delta')
+    client.abort()
+    await reader?.cancel().catch(() => {})
+  }
+
+  async function loggedFailureFor(how: string) {
+    for (let i = 0; i < 200 && !failureFor(how); i++) await Bun.sleep(10)
+    return failureFor(how)
+  }
+
+  test('a bug after the client left is still logged as a stream failure', async () => {
+    await hangUpAfterFirstEvent('bug-1')
+    expect(await loggedFailureFor('bug-1')).toMatchObject({ level: 'error' })
+  })
+
+  test('the abort itself ends the stream quietly', async () => {
+    const before = streamFailures().length
+    await hangUpAfterFirstEvent('abort')
+    // A bug run afterwards, whose log line shows the abort run has long finished.
+    await hangUpAfterFirstEvent('bug-2')
+    expect(await loggedFailureFor('bug-2')).toBeDefined()
+    expect(streamFailures().length).toBe(before + 1)
+  })
+})
+
+describe('streams and the idle timeout', () => {
+  test('a stream lifts the idle timeout for its request and sets it back when it ends', async () => {
+    const timeouts: number[] = []
+    // Bun's server, as far as the app uses it: the client address (rate limits) and timeouts.
+    const server = {
+      requestIP: () => ({ address: '127.0.0.1', family: 'IPv4', port: 1 }),
+      timeout: (_request: Request, seconds: number) => void timeouts.push(seconds),
+    }
+    const response = await t.app.request(
+      'http://pilar.test/api/v1/test/stream',
+      {},
+      {
+        server: server as unknown as Server<undefined>,
+      },
+    )
+    expect(await response.text()).toContain('event: delta')
+    expect(timeouts).toEqual([0, 7])
   })
 })
 

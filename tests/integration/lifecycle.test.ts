@@ -1,15 +1,22 @@
-import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readFileSync, rmSync } from 'node:fs'
+import { GENEROUS_LIMITS } from '@tests/helpers/app'
+import { preparedDataDir } from '@tests/helpers/data-dir'
+import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
+import { freePort } from '@tests/helpers/ports'
 import { type ServerProcess, startServer } from '@tests/helpers/server-process'
 
-const dataDir = mkdtempSync(join(tmpdir(), 'pilar-lifecycle-'))
+// A copy of a data directory a server has already run on: starts take a second, not ~8.
+let dataDir: string
 const started: ServerProcess[] = []
+
+beforeAll(async () => {
+  dataDir = await preparedDataDir()
+}, DB_SETUP_TIMEOUT_MS)
 
 afterAll(() => {
   for (const server of started) server.child.kill('SIGKILL')
-  rmSync(dataDir, { recursive: true, force: true })
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
 })
 
 async function start(env: Record<string, string> = {}) {
@@ -51,6 +58,18 @@ async function openSlowUpload(port: number) {
       socket.write(`${rest.length.toString(16)}\r\n${rest}\r\n0\r\n\r\n`)
       return done.then(() => received)
     },
+  }
+}
+
+/** State and parent from /proc/<pid>/stat (Linux), or undefined once the pid is gone. */
+function procState(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    // "pid (comm) S ppid …": comm may contain spaces, so split after its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return { state: state ?? '', ppid: Number(ppid) }
+  } catch {
+    return undefined
   }
 }
 
@@ -120,4 +139,63 @@ describe('process lifecycle (real process, real signals)', () => {
     first.child.kill('SIGTERM')
     expect(await first.exited).toBe(0)
   }, 30_000)
+
+  test.skipIf(process.platform !== 'linux')(
+    'a restart right after kill -9 of the server and its parent succeeds while the dead server is an unreaped zombie',
+    async () => {
+      // init (a subreaper that never reaps) → sh (exec'd into sleep, which never waits) → server.
+      const port = freePort()
+      const init = Bun.spawn(
+        [
+          'bun',
+          'tests/helpers/non-reaping-init.ts',
+          'sh',
+          '-c',
+          'bun backend/src/index.ts & echo "{\\"server_pid\\":$!}"; exec sleep 600',
+        ],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '',
+            ...GENEROUS_LIMITS,
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            DATA_DIR: dataDir,
+          },
+          stdout: 'pipe',
+          stderr: 'ignore',
+        },
+      )
+      const seen: Record<string, unknown>[] = []
+      const decoder = new TextDecoder()
+      let buffered = ''
+      for await (const chunk of init.stdout) {
+        buffered += decoder.decode(chunk)
+        const lines = buffered.split('\n')
+        buffered = lines.pop() ?? ''
+        for (const line of lines) if (line.startsWith('{')) seen.push(JSON.parse(line))
+        if (seen.some((l) => l.msg === 'listening')) break
+      }
+      const parentPid = seen.find((l) => 'parent_pid' in l)?.parent_pid as number
+      const serverPid = seen.find((l) => 'server_pid' in l)?.server_pid as number
+      expect(procState(serverPid)).toEqual({ state: expect.any(String), ppid: parentPid })
+
+      process.kill(serverPid, 'SIGKILL')
+      process.kill(parentPid, 'SIGKILL')
+      // The dead server is handed to init, which never reaps it: a zombie, and its pid is "alive".
+      while (procState(serverPid)?.ppid !== init.pid) await Bun.sleep(20)
+      expect(procState(serverPid)).toEqual({ state: 'Z', ppid: init.pid })
+      expect(() => process.kill(serverPid, 0)).not.toThrow()
+
+      try {
+        const restarted = await start()
+        expect((await fetch(`${restarted.baseUrl}/ready`)).status).toBe(200)
+        restarted.child.kill('SIGTERM')
+        expect(await restarted.exited).toBe(0)
+      } finally {
+        init.kill('SIGKILL')
+      }
+    },
+    30_000,
+  )
 })

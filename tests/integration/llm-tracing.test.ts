@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { FakeLangSmith } from '@tests/fakes/langsmith'
 import { FakeOpenAI } from '@tests/fakes/openai'
-import { testApp } from '@tests/helpers/app'
+import { testApp, testConfig } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
-import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
+import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
 import { fakeOpenAIRouter } from '@tests/helpers/llm'
+import { createLlmRouter } from '@/lib/llm/create-router'
 import type { LlmRouter } from '@/lib/llm/router'
 import { LangSmithTracer } from '@/lib/llm/tracing'
 import { createLogger, hashUserId } from '@/lib/log'
@@ -15,6 +16,8 @@ let user: TestUser
 
 beforeAll(async () => {
   user = await newUser()
+  // Opened here, within the setup timeout, not inside the first test's 5 s.
+  await sharedDatabase()
 }, DB_SETUP_TIMEOUT_MS)
 afterAll(async () => {
   await openai.stop()
@@ -25,19 +28,33 @@ function routerTracingTo(apiUrl: string) {
   return fakeOpenAIRouter(openai, {
     models: ['gpt-primary', 'gpt-fallback'],
     tracer: new LangSmithTracer(
-      { apiUrl, apiKey: 'ls-test-key', project: 'pilar-tests' },
+      { apiUrl, apiKey: 'ls-test-key', project: 'pilar-tests', redact: true },
       createLogger('silent'),
     ),
   })
 }
 
-const chat = async (router: LlmRouter) => {
+const chat = async (router: LlmRouter, message = 'How do we keep promises?') => {
   const app = await testApp(LOCAL_AUTH, { llm: router })
   return app.request('/api/v1/ai/chat', {
     method: 'POST',
     headers: { ...user.headers, 'content-type': 'application/json' },
-    body: JSON.stringify({ message: 'How do we keep promises?' }),
+    body: JSON.stringify({ message }),
   })
+}
+
+/** The router the server builds from its environment, with LangSmith pointed at the fake. */
+function configuredRouter(env: Record<string, string> = {}) {
+  const config = testConfig({
+    LLM_PROVIDER: 'openai',
+    OPENAI_API_KEY: openai.apiKey,
+    OPENAI_BASE_URL: openai.baseURL,
+    LANGSMITH_TRACING: 'true',
+    LANGSMITH_API_KEY: 'ls-test-key',
+    LANGSMITH_ENDPOINT: langsmith.url,
+    ...env,
+  })
+  return createLlmRouter(config.llm, createLogger('silent'))
 }
 
 test('each LLM call is a LangSmith run with breaker and failover metadata and a hashed user id', async () => {
@@ -74,4 +91,49 @@ test('LangSmith being down changes nothing for users', async () => {
   expect(response.status).toBe(200)
   expect(((await response.json()) as { message: { content: string } }).message.content).toBe(openai.replyText)
   await router.tracer.flush(2_000) // bounded, and never throws
+})
+
+/** What a redacted run shows of a text: its length and the first 16 hex digits of its SHA-256. */
+const textFingerprint = (text: string) => ({
+  length: text.length,
+  sha256: new Bun.CryptoHasher('sha256').update(text).digest('hex').slice(0, 16),
+})
+
+type TracedRun = { inputs: { messages: Record<string, unknown>[] }; outputs?: Record<string, unknown> }
+
+test('by default (LANGSMITH_REDACT unset) runs carry lengths and hashes, never the chat text', async () => {
+  langsmith.runs = []
+  const message = `My scores were 87 and 12, please keep this private ${crypto.randomUUID()}`
+  const router = configuredRouter()
+  expect((await chat(router, message)).status).toBe(200)
+  await router.tracer.flush(5_000)
+  expect(langsmith.runs).toHaveLength(1)
+  const sent = JSON.stringify(langsmith.runs)
+  expect(sent).not.toContain(message)
+  expect(sent).not.toContain(openai.replyText)
+  const [run] = langsmith.runs as TracedRun[]
+  const { length, sha256 } = textFingerprint(message)
+  expect(run?.inputs.messages).toContainEqual({
+    role: 'user',
+    content_length: length,
+    content_sha256: sha256,
+  })
+  for (const m of run?.inputs.messages ?? [])
+    expect(Object.keys(m).sort()).toEqual(['content_length', 'content_sha256', 'role'])
+  expect(run?.outputs).toMatchObject({
+    text_length: openai.replyText.length,
+    text_sha256: textFingerprint(openai.replyText).sha256,
+  })
+  expect(run?.outputs).not.toHaveProperty('text')
+})
+
+test('LANGSMITH_REDACT=false sends the messages and the answer as they are', async () => {
+  langsmith.runs = []
+  const message = `Send this one in full ${crypto.randomUUID()}`
+  const router = configuredRouter({ LANGSMITH_REDACT: 'false' })
+  expect((await chat(router, message)).status).toBe(200)
+  await router.tracer.flush(5_000)
+  const [run] = langsmith.runs as TracedRun[]
+  expect(run?.inputs.messages).toContainEqual({ role: 'user', content: message })
+  expect(run?.outputs).toMatchObject({ text: openai.replyText })
 })

@@ -121,9 +121,16 @@ describe('rate-limit and database metrics', () => {
     const metrics = async () =>
       (await limited.request('/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text()
     const before = await metrics()
-    const conversations = () => limited.request('/api/v1/ai/conversations', { headers: user.headers })
-    expect((await conversations()).status).toBe(200)
-    expect((await conversations()).status).toBe(429)
+    // Conversation reads spend the per-user `api` quota; an AI route spends `ai` as well.
+    expect((await limited.request('/api/v1/ai/conversations', { headers: user.headers })).status).toBe(200)
+    const analyze = () =>
+      limited.request('/api/v1/ai/analyze-content', {
+        method: 'POST',
+        headers: { ...user.headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'How our team decides who leads.' }),
+      })
+    expect((await analyze()).status).toBe(200)
+    expect((await analyze()).status).toBe(429)
     const after = await metrics()
     expect(sample(after, 'rate_limit_rejections_total', { policy: 'ai' })).toBe(1)
     expect(sample(after, 'rate_limit_rejections_total', { policy: 'api' })).toBe(0)

@@ -52,7 +52,7 @@ describe.skipIf(!available)('rate limits shared through Redis', () => {
     // A generous command deadline: a check that timed out would fail open and be let through.
     const env = {
       REDIS_URL: redis.url,
-      RATE_LIMIT_API: '100',
+      RATE_LIMIT_ANON: '100',
       RATE_LIMIT_WINDOW_SECONDS: '600',
       REDIS_TIMEOUT_MS: '5000',
     }
@@ -121,12 +121,8 @@ describe.skipIf(!available)('rate limits shared through Redis', () => {
       (c) =>
         new RateLimiter(
           naive(c),
-          { api: { name: 'api', limit: 100, windowMs: 600_000 } },
-          {
-            failClosed: false,
-            logger: silent,
-            recorder,
-          },
+          { api: { name: 'api', limit: 100, windowMs: 600_000, failClosed: false } },
+          { logger: silent, recorder },
         ),
     )
     const outcomes = await Promise.all(
@@ -188,7 +184,7 @@ describe.skipIf(!available)('Redis outage', () => {
   })
 
   test('Redis stopped: requests are still served (fail open), counted, and /ready says degraded; limits resume when it is back', async () => {
-    const app = await serve({ REDIS_URL: redis.url, RATE_LIMIT_API: '3', REDIS_TIMEOUT_MS: '200' })
+    const app = await serve({ REDIS_URL: redis.url, RATE_LIMIT_ANON: '3', REDIS_TIMEOUT_MS: '200' })
     for (let i = 0; i < 3; i++) expect((await app.fetch(PUBLIC_ROUTE)).status).toBe(200)
     expect((await app.fetch(PUBLIC_ROUTE)).status).toBe(429)
 
@@ -212,6 +208,38 @@ describe.skipIf(!available)('Redis outage', () => {
     const codes = []
     for (let i = 0; i < 4; i++) codes.push((await app.fetch(PUBLIC_ROUTE)).status)
     expect(codes).toEqual([200, 200, 200, 429])
+  }, 20_000)
+
+  test('per policy: with Redis down api stays open, ai and auth_failures fail closed; tokens that verify are served', async () => {
+    const app = await serve({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '200' })
+    const known = await newUser()
+    expect((await app.fetch('/api/v1/auth/me', { headers: known.headers })).status).toBe(200)
+    await redis.stop()
+    const analyze = (headers: Record<string, string>) => ({
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: 'Our team shares credit and speaks up openly.' }),
+    })
+    for (const [transport, send] of [
+      ['socket', app.fetch],
+      ['in process', app.request],
+    ] as const) {
+      const seen = {
+        cached: (await send('/api/v1/auth/me', { headers: known.headers })).status,
+        fresh: (await send('/api/v1/auth/me', { headers: (await newUser()).headers })).status,
+        ai: (await send('/api/v1/ai/analyze-content', analyze(known.headers))).status,
+        refused: (await send('/api/v1/auth/me', { headers: { authorization: `Bearer ${known.token}x` } }))
+          .status,
+      }
+      expect({ transport, ...seen }).toEqual({ transport, cached: 200, fresh: 200, ai: 429, refused: 429 })
+    }
+    expect(
+      await metricValue(app, 'rate_limit_store_failures_total', 'policy="ai",outcome="fail_closed"'),
+    ).toBe(2)
+    expect(
+      await metricValue(app, 'rate_limit_store_failures_total', 'policy="api",outcome="fail_open"'),
+    ).toBe(6)
+    await redis.start()
   }, 20_000)
 
   test('fail closed: with Redis down limited requests get 429 RATE_LIMITED with Retry-After, never a 5xx', async () => {

@@ -108,6 +108,36 @@ describe('loadConfig', () => {
   })
 })
 
+describe('unsafe combinations (issue 12, 3.10)', () => {
+  const SUPABASE = { SUPABASE_URL: 'https://project.supabase.co', SUPABASE_ANON_KEY: 'anon-key' }
+
+  test('NODE_ENV=production with local auth is refused unless ALLOW_LOCAL_AUTH_IN_PRODUCTION=true', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' })
+    expect(problems).toEqual([expect.stringContaining('NODE_ENV is production but auth is local')])
+    expect(problems[0]).toContain('ALLOW_LOCAL_AUTH_IN_PRODUCTION=true')
+    expect(loadConfig({ NODE_ENV: 'production', ALLOW_LOCAL_AUTH_IN_PRODUCTION: 'true' }).ok).toBe(true)
+    expect(loadConfig({ NODE_ENV: 'production', ...SUPABASE }).ok).toBe(true)
+    expect(loadConfig({ NODE_ENV: 'development' }).ok).toBe(true)
+  })
+
+  test('SUPABASE_JWT_SECRET without SUPABASE_URL is refused: it would verify Supabase tokens offline', () => {
+    const secret = 'a-supabase-project-jwt-secret-of-32+chars'
+    const problems = problemsOf({ SUPABASE_JWT_SECRET: secret })
+    expect(problems).toEqual([expect.stringContaining('SUPABASE_JWT_SECRET is set without SUPABASE_URL')])
+    expect(problems[0]).not.toContain(secret)
+    expect(problemsOf({ SUPABASE_JWT_SECRET: secret, LOCAL_JWT_SECRET: secret })).toHaveLength(1)
+    expect(loadConfig({ SUPABASE_JWT_SECRET: secret, ...SUPABASE }).ok).toBe(true)
+  })
+
+  test('LANGSMITH_REDACT is on unless turned off', () => {
+    const on = loadConfig({})
+    const off = loadConfig({ LANGSMITH_REDACT: 'false' })
+    expect(on.ok && on.config.llm.langsmith.redact).toBe(true)
+    expect(off.ok && off.config.llm.langsmith.redact).toBe(false)
+    expect(problemsOf({ LANGSMITH_REDACT: 'maybe' })).toEqual(['LANGSMITH_REDACT must be true or false'])
+  })
+})
+
 describe('the process', () => {
   test('an invalid environment exits 1 with one message naming every bad variable', async () => {
     const child = Bun.spawn(['bun', 'backend/src/index.ts'], {
@@ -131,5 +161,16 @@ describe('the process', () => {
     expect(stderr).toContain('PORT must be a whole number')
     expect(stderr).toContain('LOG_LEVEL must be one of')
     expect(stderr).not.toContain('anon-key-secret')
+  })
+
+  test('NODE_ENV=production with local auth stops the real process before it opens anything', async () => {
+    const child = Bun.spawn(['bun', 'backend/src/index.ts'], {
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', DATA_DIR: ':memory:' },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
+    expect(code).toBe(1)
+    expect(stderr).toContain('NODE_ENV is production but auth is local')
   })
 })

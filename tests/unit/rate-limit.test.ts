@@ -1,6 +1,10 @@
 import { describe, expect, test } from 'bun:test'
+import { createLogger } from '@/lib/log'
 import { decision, gcra } from '@/lib/ratelimit/gcra'
+import { RateLimiter } from '@/lib/ratelimit/limiter'
 import { MemoryRateLimitStore } from '@/lib/ratelimit/memory-store'
+import { policiesFrom } from '@/lib/ratelimit/policies'
+import type { RateLimitStore } from '@/lib/ratelimit/store'
 
 describe('GCRA', () => {
   test('a full quota can be spent at once, then one request per window/limit', () => {
@@ -94,5 +98,37 @@ describe('MemoryRateLimitStore', () => {
     now = 5_000
     store.check('idle', 10, 1_000, false)
     expect(store.size).toBe(0)
+  })
+})
+
+describe('fail open or closed, per policy', () => {
+  const down: RateLimitStore = {
+    kind: 'redis',
+    check() {
+      throw new Error('connection refused')
+    },
+    close() {},
+  }
+  const limits = { api: 600, anon: 300, ai: 20, auth_failures: 30, ingest: 10, ready: 300 }
+
+  test('ai and auth_failures refuse while the store is down; api and anon allow unless configured', () => {
+    const outcomes = (failClosed: boolean) => {
+      const limiter = new RateLimiter(
+        down,
+        policiesFrom({ enabled: true, windowSeconds: 60, limits, failClosed }),
+        // The old shape took the setting here, for every policy at once.
+        {
+          failClosed,
+          logger: createLogger('silent'),
+          recorder: { rejected() {}, storeFailure() {} },
+        } as never,
+      )
+      const names = ['api', 'anon', 'ai', 'auth_failures'] as const
+      return Object.fromEntries(
+        names.map((name) => [name, limiter.check(name, 'k') === null ? 'open' : 'closed']),
+      )
+    }
+    expect(outcomes(false)).toEqual({ api: 'open', anon: 'open', ai: 'closed', auth_failures: 'closed' })
+    expect(outcomes(true)).toEqual({ api: 'closed', anon: 'closed', ai: 'closed', auth_failures: 'closed' })
   })
 })

@@ -2,11 +2,24 @@ import { describe, expect, test } from 'bun:test'
 import { CountingVerifier, toTestUser } from '@tests/fakes/counting-verifier'
 import { tokenKey } from '@/lib/auth/bearer'
 import { TokenCache } from '@/lib/auth/token-cache'
-import { AuthUnavailableError } from '@/lib/auth/types'
+import { AuthUnavailableError, type VerifyOutcome } from '@/lib/auth/types'
+
+/**
+ * Tokens `valid.<user>-<session>.<exp>`: several tokens of one session (a refreshed token)
+ * differ only in `exp`.
+ */
+class SessionVerifier extends CountingVerifier {
+  override async verify(token: string): Promise<VerifyOutcome> {
+    const outcome = await super.verify(token)
+    if (!outcome.ok) return outcome
+    const [userId = '', sessionId] = outcome.identity.userId.split('-')
+    return { ok: true, identity: { ...outcome.identity, userId, sessionId, claims: { sub: userId } } }
+  }
+}
 
 function setup(options: { ttlMs?: number; maxEntries?: number } = {}) {
   let now = 1_000_000_000_000
-  const verifier = new CountingVerifier()
+  const verifier = new SessionVerifier()
   const cache = new TokenCache(verifier, toTestUser, {
     ttlMs: options.ttlMs ?? 60_000,
     maxEntries: options.maxEntries ?? 100,
@@ -117,6 +130,32 @@ describe('TokenCache', () => {
     expect(cache.counters().size).toBe(0)
     expect(await cache.get('valid.u1.')).toBeNull() // negative-cached after logout
     expect(verifier.calls).toBe(1)
+  })
+
+  test('logging out one token evicts every cached token of its session, and no other session', async () => {
+    const { cache, verifier } = setup()
+    const [first, refreshed, otherSession] = ['valid.a-s1.9999999999', 'valid.a-s1.9999999998', 'valid.a-s2.']
+    for (const token of [first, refreshed, otherSession]) await cache.get(token)
+    expect(verifier.calls).toBe(3)
+    const evicted = cache.evictToken(tokenKey(first))
+    expect(cache.counters().size).toBe(1)
+    // The refreshed token of the ended session is asked about again (a revoking verifier says no)…
+    expect((await cache.get(refreshed))?.id).toBe('a')
+    expect(verifier.calls).toBe(4)
+    // …while the user's other session is still answered from memory.
+    expect((await cache.get(otherSession))?.id).toBe('a')
+    expect(verifier.calls).toBe(4)
+    expect(evicted).toBe(2)
+  })
+
+  test('a logout stops an in-flight fill of another token of the same session', async () => {
+    const { cache, verifier } = setup()
+    await cache.get('valid.a-s1.9999999999')
+    verifier.delayMs = 30
+    const refreshing = cache.get('valid.a-s1.9999999998')
+    cache.evictToken(tokenKey('valid.a-s1.9999999999'))
+    await refreshing
+    expect(cache.counters().size).toBe(0)
   })
 
   test("evicting a user drops all of that user's tokens and nobody else's", async () => {

@@ -1,7 +1,7 @@
 import type { Histogram } from 'prom-client'
 import { parseBearer, tokenKey } from '@/lib/auth/bearer'
 import type { Revocation, RevocationBus } from '@/lib/auth/revocation-bus'
-import { TokenCache, type TokenCacheCounters, type TokenCacheStats } from '@/lib/auth/token-cache'
+import { sessionKey, TokenCache, type TokenCacheCounters, type TokenCacheStats } from '@/lib/auth/token-cache'
 import {
   type Authenticated,
   type Authenticator,
@@ -59,7 +59,7 @@ export class AuthService implements Authenticator {
   }
 
   #applyRevocation(revocation: Revocation) {
-    if (revocation.kind === 'token') this.cache.evictToken(revocation.key)
+    if (revocation.kind === 'token') this.cache.evictToken(revocation.key, revocation.session)
     else if (revocation.kind === 'user') this.cache.evictUser(revocation.userHash)
     else this.cache.evictAll()
   }
@@ -116,18 +116,23 @@ export class AuthService implements Authenticator {
 
   /**
    * Ends the session of the token in this `Authorization` header (already authenticated as
-   * `user`): revoked where tokens are verified, and evicted from this cache.
+   * `user`): revoked where tokens are verified, and every token of the session — a refreshed
+   * Supabase token is a second one — evicted from this cache and from the other instances'.
    */
   async logout(header: string | undefined, user: AuthUser): Promise<void> {
     const bearer = parseBearer(header)
     if (!bearer.ok) throw unauthenticated('A bearer token is required')
     const key = tokenKey(bearer.token)
-    this.cache.evictToken(key)
+    const session = user.sessionId ? sessionKey(user.sessionId) : undefined
+    this.cache.evictToken(key, session)
     await this.verifier.revoke(bearer.token, user)
-    // Evict again: a request that was verifying this token during the revoke must not re-add it.
-    this.cache.evictToken(key)
+    // Evict again: a request that was verifying a token of this session during the revoke
+    // must not re-add it.
+    this.cache.evictToken(key, session)
     // Awaited, so when the client sees the logout succeed the other instances have been told.
-    await this.options.bus?.publish({ kind: 'token', key })
+    await this.options.bus?.publish(
+      session === undefined ? { kind: 'token', key } : { kind: 'token', key, session },
+    )
   }
 
   /** Evicts one user's cached tokens, or all of them. */

@@ -20,7 +20,6 @@ export interface ReadyReport {
     rate_limits: {
       status: CheckStatus
       store: 'memory' | 'redis' | 'off'
-      on_store_failure: 'allow' | 'refuse'
       redis?: 'connected' | 'disconnected'
     }
   }
@@ -90,7 +89,7 @@ export class ReadinessService {
       providers,
     }
     const rateLimits = this.#rateLimits()
-    // Redis down degrades: limits fail open (or closed, if so configured) until it is back.
+    // Redis down degrades: each policy fails open or closed, as configured, until it is back.
     const healthy =
       auth.status === 'ok' && embeddings.status === 'ok' && llm.status === 'ok' && rateLimits.status === 'ok'
     const status = !critical || this.#lifecycle.draining ? 'not_ready' : healthy ? 'ready' : 'degraded'
@@ -108,7 +107,6 @@ export class ReadinessService {
     return {
       status: usesRedis && redis !== 'connected' ? 'error' : 'ok',
       store: enabled ? this.#rateLimiter.store.kind : 'off',
-      on_store_failure: this.#rateLimiter.failClosed ? 'refuse' : 'allow',
       ...(redis ? { redis } : {}),
     }
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 
 export interface LocalSecret {
   secret: string
-  source: 'LOCAL_JWT_SECRET' | 'SUPABASE_JWT_SECRET' | 'generated file' | 'generated in memory'
+  source: 'LOCAL_JWT_SECRET' | 'generated file' | 'generated in memory'
   /** Where a generated secret is kept, so `bun run token` and the server agree. */
   path?: string
 }
@@ -11,19 +11,21 @@ export interface LocalSecret {
 export const SECRET_FILE = 'local-jwt-secret'
 
 /**
- * The HS256 secret for local-mode tokens: LOCAL_JWT_SECRET, else SUPABASE_JWT_SECRET, else one
- * generated once and kept under DATA_DIR with owner-only permissions. With DATA_DIR=":memory:"
- * a generated secret lives only as long as the process.
+ * The HS256 secret for local-mode tokens: LOCAL_JWT_SECRET, else one generated once and kept
+ * under DATA_DIR with owner-only permissions. With DATA_DIR=":memory:" a generated secret lives
+ * only as long as the process. Never SUPABASE_JWT_SECRET: with it, tokens a Supabase project
+ * issued would verify here offline, past the logouts and bans only Supabase Auth knows about
+ * (config.ts refuses that variable without SUPABASE_URL).
  */
 export interface LocalSecretOptions {
+  /** LOCAL_JWT_SECRET (at least 32 characters). */
   localJwtSecret: string | undefined
-  supabaseJwtSecret: string | undefined
+  /** DATA_DIR, where a generated secret is kept; `:memory:` keeps it in memory. */
   dataDir: string
 }
 
 export function resolveLocalSecret(options: LocalSecretOptions): LocalSecret {
   if (options.localJwtSecret) return { secret: options.localJwtSecret, source: 'LOCAL_JWT_SECRET' }
-  if (options.supabaseJwtSecret) return { secret: options.supabaseJwtSecret, source: 'SUPABASE_JWT_SECRET' }
   const fresh = () => Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString('base64url')
   if (options.dataDir === ':memory:') return { secret: fresh(), source: 'generated in memory' }
   const path = join(options.dataDir, SECRET_FILE)

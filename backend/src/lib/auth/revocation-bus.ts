@@ -3,9 +3,23 @@ import type { RedisConnection } from '@/lib/redis/connection'
 
 /**
  * What one instance tells the others to forget from their token caches. Tokens travel only as
- * their SHA-256 key (see bearer.ts) and users as the hash of their id, never raw.
+ * their SHA-256 key (see bearer.ts), sessions as `sessionKey(id)` (token-cache.ts) and users as
+ * the hash of their id, never raw.
  */
-export type Revocation = { kind: 'token'; key: string } | { kind: 'user'; userHash: string } | { kind: 'all' }
+export type Revocation =
+  | {
+      kind: 'token'
+      key: string
+      /**
+       * The logged-out token's session: every cached token of it goes. Optional in the message
+       * so an instance of the previous version still evicts the token (it ignores the field).
+       */
+      session?: string
+    }
+  | { kind: 'user'; userHash: string }
+  | { kind: 'all' }
+
+const SHA256_HEX = /^[0-9a-f]{64}$/
 
 export interface RevocationBus {
   /** Tells every other instance; never throws (a failure is logged and the TTL still bounds it). */
@@ -24,10 +38,17 @@ const CHANNEL = 'pilar:auth:revocations'
 
 function parse(message: string): Revocation | undefined {
   try {
-    const value = JSON.parse(message) as Partial<Revocation> & { key?: unknown; userHash?: unknown }
+    const value = JSON.parse(message) as Partial<Revocation> & {
+      key?: unknown
+      session?: unknown
+      userHash?: unknown
+    }
     if (value.kind === 'all') return { kind: 'all' }
-    if (value.kind === 'token' && typeof value.key === 'string' && /^[0-9a-f]{64}$/.test(value.key)) {
-      return { kind: 'token', key: value.key }
+    if (value.kind === 'token' && typeof value.key === 'string' && SHA256_HEX.test(value.key)) {
+      if (value.session === undefined) return { kind: 'token', key: value.key }
+      // Anything but a session key here is not ours: drop the message rather than half-apply it.
+      if (typeof value.session !== 'string' || !SHA256_HEX.test(value.session)) return undefined
+      return { kind: 'token', key: value.key, session: value.session }
     }
     if (value.kind === 'user' && typeof value.userHash === 'string')
       return { kind: 'user', userHash: value.userHash }
@@ -36,8 +57,9 @@ function parse(message: string): Revocation | undefined {
 }
 
 /**
- * Redis pub/sub between instances: a logout on one instance evicts the token from every other
- * instance's cache, so it is refused everywhere at once instead of after the cache TTL.
+ * Redis pub/sub between instances: a logout on one instance evicts the session's tokens from
+ * every other instance's cache, so they are refused everywhere at once instead of after the
+ * cache TTL.
  * Publishing goes over the shared command connection; listening needs its own connection
  * (a subscribed Redis connection can do nothing else).
  */

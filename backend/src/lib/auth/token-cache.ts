@@ -41,6 +41,20 @@ export interface TokenCacheStats extends TokenCacheCounters {
   upstream_p99_ms: number
 }
 
+/**
+ * How a session is named wherever it is kept or announced: SHA-256 of its id, hex, like a
+ * token's key, so the raw session id never leaves the verified claims.
+ */
+export function sessionKey(sessionId: string): string {
+  return Bun.SHA256.hash(`pilar-session:${sessionId}`, 'hex')
+}
+
+/** A cached user and the key of the session its token belongs to, so logout can end it whole. */
+interface Entry {
+  user: AuthUser
+  session: string | undefined
+}
+
 interface Flight {
   promise: Promise<AuthUser | null>
   /** Set when the token or its user was invalidated while the flight was under way. */
@@ -59,11 +73,12 @@ export const AUTH_UPSTREAM_BUCKETS = [
  * - an entry lives `min(ttl, token exp − now)`: a cached user is never served past the token's expiry;
  * - concurrent misses for one token share one upstream call (single flight);
  * - a rejected token is remembered briefly (negative cache);
- * - logout and admin invalidation evict at once, including fills that are still in flight.
+ * - logout evicts every cached token of the session at once (a refreshed token is a second
+ *   token of the same session), and logout and admin invalidation both stop fills in flight.
  * Verifier failures (auth server down) propagate: they are not "invalid token".
  */
 export class TokenCache {
-  readonly #entries: LruTtl<AuthUser>
+  readonly #entries: LruTtl<Entry>
   readonly #rejected: LruTtl<true>
   readonly #flights = new Map<string, Flight>()
   readonly #now: () => number
@@ -106,10 +121,10 @@ export class TokenCache {
    */
   get(token: string, key = tokenKey(token)): AuthUser | null | Promise<AuthUser | null> {
     const now = this.#now()
-    const user = this.#entries.get(key, now)
-    if (user) {
+    const entry = this.#entries.get(key, now)
+    if (entry) {
       this.#counters.hits++
-      return user
+      return entry.user
     }
     if (this.#rejected.get(key, now)) {
       this.#counters.negativeHits++
@@ -134,24 +149,38 @@ export class TokenCache {
    * known-good token differently from one that is about to be verified.
    */
   peek(key: string): AuthUser | undefined {
-    const user = this.#entries.get(key, this.#now())
-    if (user) this.#counters.hits++
-    return user
+    const entry = this.#entries.get(key, this.#now())
+    if (entry) this.#counters.hits++
+    return entry?.user
   }
 
   /**
-   * Forgets one token (logout) and refuses it briefly without asking upstream. Takes the
-   * token's key (`tokenKey`), the only form in which tokens are kept or announced.
+   * Logout: forgets the token and every cached token of its session, and refuses the token
+   * briefly without asking upstream. `key` is `tokenKey(token)`; `session` is
+   * `sessionKey(sessionId)` — needed when this cache may not hold the token itself (an
+   * announcement from another instance); otherwise the session is read from the token's entry.
+   * Returns how many entries went.
    */
-  evictToken(key: string): boolean {
-    this.#abandonFlight(key)
+  evictToken(key: string, session?: string): number {
+    const ended = session ?? this.#entries.get(key, this.#now())?.session
     this.#remember(key)
-    return this.#entries.delete(key)
+    let count = this.#entries.delete(key) ? 1 : 0
+    if (ended === undefined) {
+      this.#abandonFlight(key)
+      return count
+    }
+    // A scan rather than a second index: logouts are rare, the scan is bounded by maxEntries,
+    // and an index would have to follow every LRU push-out and expiry to stay true.
+    count += this.#entries.deleteWhere((entry) => entry.session === ended)
+    // Another token of the session may be verifying right now, and a verifier that answered
+    // before the revocation landed would re-add it: no fill under way may store its result.
+    this.#abandonFlights()
+    return count
   }
 
   /** Forgets every token of one user, by the hash of the user id; returns how many went. */
   evictUser(idHash: string): number {
-    const count = this.#entries.deleteWhere((user) => user.idHash === idHash)
+    const count = this.#entries.deleteWhere((entry) => entry.user.idHash === idHash)
     // A fill under way may belong to this user; its result must not land after the eviction.
     this.#abandonFlights()
     return count
@@ -219,7 +248,12 @@ export class TokenCache {
       now + this.options.ttlMs,
       outcome.identity.expiresAt ?? Number.POSITIVE_INFINITY,
     )
-    if (!flight.stale && expiresAt > now) this.#entries.set(key, user, expiresAt)
+    if (!flight.stale && expiresAt > now) {
+      // An empty session id names no session (the local verifier revokes such a token alone).
+      const sessionId = outcome.identity.sessionId
+      const session = sessionId ? sessionKey(sessionId) : undefined
+      this.#entries.set(key, { user, session }, expiresAt)
+    }
     return user
   }
 

@@ -68,6 +68,11 @@ export interface Authenticated {
  * the verifier cannot tell.
  */
 export interface Authenticator {
+  /**
+   * `local`: verifying a token is a signature check in this process; `supabase`: a cache miss
+   * costs a call to the auth server (the auth middleware guards only that call).
+   */
+  readonly mode: 'local' | 'supabase'
   authenticate(
     header: string | undefined,
     beforeVerify?: () => void | Promise<void>,

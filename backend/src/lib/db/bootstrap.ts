@@ -31,3 +31,20 @@ export async function ownsAuthUsers(driver: SqlDriver): Promise<boolean> {
   )
   return row?.ours === true
 }
+
+/**
+ * Local auth over a database whose `auth.users` is not ours (Supabase's, filled only by Supabase
+ * Auth): local users could never be added to it, so every profile, assessment and conversation
+ * of a new user would break its foreign key. Start-up stops and says what to set instead.
+ */
+export class ForeignAuthUsersError extends Error {
+  constructor() {
+    super(
+      'auth.users on this database is not the one this server creates (on Supabase, Supabase Auth owns it), ' +
+        'but auth is local (SUPABASE_URL is unset): local users cannot be added to it, so every new user would fail. ' +
+        'Set SUPABASE_URL and SUPABASE_ANON_KEY (or SUPABASE_SERVICE_ROLE_KEY) to use that project’s Supabase Auth, ' +
+        'or point DATABASE_URL at a database of your own.',
+    )
+    this.name = 'ForeignAuthUsersError'
+  }
+}

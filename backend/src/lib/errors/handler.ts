@@ -43,6 +43,25 @@ function respond<E extends HttpEnv>(c: Context<E>, error: ApiError) {
   return c.json(errorBody(error, c.get('requestId') ?? 'unknown'), error.status as ContentfulStatusCode)
 }
 
+/** How far down a `cause` chain an abort's reason is looked for. */
+const CAUSE_DEPTH = 5
+
+/**
+ * Whether `err` is the request's own abort (the client hung up), not just an error that
+ * happened after it did: the signal's reason itself (or an error caused by it), or the
+ * AbortError / TimeoutError an abortable API throws for that abort. Anything else is a real
+ * failure even when the client has gone — a bug must not hide behind a disconnect.
+ */
+export function isClientAbort(err: unknown, signal: AbortSignal): boolean {
+  if (!signal.aborted) return false
+  let cause: unknown = err
+  for (let depth = 0; depth < CAUSE_DEPTH && cause !== undefined; depth++) {
+    if (cause === signal.reason) return true
+    cause = cause instanceof Error ? cause.cause : undefined
+  }
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')
+}
+
 /**
  * `app.onError`: the error as its ApiError. What is not ours (a bug, or the database gone) is
  * logged with the request id and answered without a stack trace or a raw database message.
@@ -55,7 +74,7 @@ export function handleError<E extends HttpEnv>(err: Error, c: Context<E>) {
   const logger = c.get('http')?.logger
   // The client hung up first (its abort cancelled our upstream work): nobody will read an
   // answer, and nothing failed on our side. 499 is the de-facto "client closed request".
-  if (c.req.raw.signal.aborted) {
+  if (isClientAbort(err, c.req.raw.signal)) {
     logger?.info({ request_id: c.get('requestId'), err }, 'client closed the request')
     return new Response(null, { status: 499 })
   }

@@ -1,9 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import type { AuthUser } from '@/lib/auth/types'
+import type { Authenticator, AuthUser } from '@/lib/auth/types'
 import { ApiError } from '@/lib/errors/api-error'
 import { DomainError } from '@/lib/errors/domain'
 import type { HttpEnv } from '@/lib/http/context'
-import { decide, ipKey, rateLimited } from '@/lib/http/rate-limit'
+import { ipKey, limitsPerUser, rateLimited, showLimit, spend } from '@/lib/http/rate-limit'
+import type { Outcome, RateLimiter } from '@/lib/ratelimit/limiter'
 
 /** What the auth middleware puts on the context: handlers behind it read a typed `c.get('user')`. */
 export interface AuthEnv {
@@ -17,41 +18,87 @@ export interface MaybeAuthEnv {
 
 // RFC 6750: a 401 names the scheme, so clients know a bearer token is what is missing.
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer error="invalid_token"' }
+const LOCKED = 'Too many failed authentication attempts from this address; try again later'
 
-async function authenticate<E extends HttpEnv & MaybeAuthEnv>(c: Context<E>): Promise<AuthUser> {
+/**
+ * Authenticates the request and spends the user's `api` quota — once per request, here and
+ * only here (the `/api` middleware leaves requests that reach this to it). A cached token costs
+ * one hash, one map lookup and one limiter check, and no promise on the memory store (this is
+ * the hot path). Returns the limit to show on the response.
+ */
+function authenticate<E extends HttpEnv & MaybeAuthEnv>(c: Context<E>): Outcome | Promise<Outcome> {
   const { authenticator, rateLimiter } = c.get('http')
-  let subject: string | undefined
+  const header = c.req.header('authorization')
+  let found: ReturnType<Authenticator['authenticate']>
   try {
-    // A token already in the cache is known good: answered synchronously, no limiter involved.
-    // Anything else is about to cost a verification: an address that has sent too many bad
-    // tokens is refused first (this only looks; a refusal below is what spends the quota).
-    const found = authenticator.authenticate(c.req.header('authorization'), async () => {
-      subject = ipKey(c)
-      const before = await decide(rateLimiter, 'auth_failures', subject, false)
-      if (before && !before.allowed) {
-        throw rateLimited(
-          before,
-          'Too many failed authentication attempts from this address; try again later',
-        )
-      }
-    })
-    const { user } = found instanceof Promise ? await found : found
-    c.set('user', user)
-    return user
+    // Local verification is a signature check: every token is verified, so one that verifies
+    // is never refused, whoever shares its address. In Supabase mode an uncached token costs a
+    // call to the auth server: an address that has sent too many refused tokens is stopped
+    // first (a cached token is answered before this runs).
+    found = authenticator.authenticate(
+      header,
+      authenticator.mode === 'local' ? undefined : () => notLocked(c, rateLimiter),
+    )
   } catch (error) {
-    if (!(error instanceof DomainError && error.code === 'UNAUTHORIZED')) throw error
-    // Only a token that was sent and refused counts (no header at all is not a guess).
-    if (subject !== undefined) await decide(rateLimiter, 'auth_failures', subject, true)
-    throw new ApiError('UNAUTHORIZED', { message: error.message, headers: WWW_AUTHENTICATE })
+    return failed(c, rateLimiter, header, error)
   }
+  if (found instanceof Promise) {
+    return found.then(
+      ({ user }) => admit(c, user),
+      (error: unknown) => failed(c, rateLimiter, header, error),
+    )
+  }
+  return admit(c, found.user)
+}
+
+function admit<E extends HttpEnv & MaybeAuthEnv>(c: Context<E>, user: AuthUser): Outcome | Promise<Outcome> {
+  c.set('user', user)
+  return spend(c, 'api', user.idHash)
+}
+
+async function failed<E extends HttpEnv>(
+  c: Context<E>,
+  limiter: RateLimiter,
+  header: string | undefined,
+  error: unknown,
+): Promise<never> {
+  if (!(error instanceof DomainError && error.code === 'UNAUTHORIZED')) throw error
+  throw await refused(c, limiter, header, error.message)
+}
+
+async function notLocked<E extends HttpEnv>(c: Context<E>, limiter: RateLimiter): Promise<void> {
+  const found = limiter.check('auth_failures', ipKey(c), false)
+  const before = found instanceof Promise ? await found : found
+  if (before && !before.allowed) throw rateLimited(before, LOCKED)
+}
+
+/**
+ * The answer to a refused token: 401, counted against the address — unless the address is
+ * over its failure quota (or the store cannot count), then 429 with `Retry-After`, which slows
+ * a guesser down. No header at all is not a guess, and is not counted.
+ */
+async function refused<E extends HttpEnv>(
+  c: Context<E>,
+  limiter: RateLimiter,
+  header: string | undefined,
+  message: string,
+): Promise<ApiError> {
+  if (header !== undefined) {
+    const found = limiter.check('auth_failures', ipKey(c), true)
+    const counted = found instanceof Promise ? await found : found
+    if (counted && !counted.allowed) return rateLimited(counted, LOCKED)
+  }
+  return new ApiError('UNAUTHORIZED', { message, headers: WWW_AUTHENTICATE })
 }
 
 /** 401 unless the request carries a valid bearer token; sets `user`. */
 export function requireAuth(): MiddlewareHandler<HttpEnv & AuthEnv> {
-  return async function requireAuth(c, next) {
-    await authenticate(c)
+  return limitsPerUser(async function requireAuth(c, next) {
+    const found = authenticate(c)
+    const limit = found instanceof Promise ? await found : found
     await next()
-  }
+    if (limit) showLimit(c, limit)
+  })
 }
 
 /**
@@ -59,19 +106,25 @@ export function requireAuth(): MiddlewareHandler<HttpEnv & AuthEnv> {
  * a 401, not a silent downgrade to anonymous). Sets `user` when there is one.
  */
 export function optionalAuth(): MiddlewareHandler<HttpEnv & MaybeAuthEnv> {
-  return async function optionalAuth(c, next) {
-    if (c.req.header('authorization') !== undefined) await authenticate(c)
+  return limitsPerUser(async function optionalAuth(c, next) {
+    const found = c.req.header('authorization') === undefined ? null : authenticate(c)
+    const limit = found instanceof Promise ? await found : found
     await next()
-  }
+    if (limit) showLimit(c, limit)
+  })
 }
 
 /** 401 without a valid token, 403 unless the user's server-controlled role is admin; sets `user`. */
 export function requireAdmin(): MiddlewareHandler<HttpEnv & AuthEnv> {
-  return async function requireAdmin(c, next) {
-    const user = await authenticate(c)
-    if (user.role !== 'admin') throw new ApiError('FORBIDDEN', { message: 'This needs the admin role' })
+  return limitsPerUser(async function requireAdmin(c, next) {
+    const found = authenticate(c)
+    const limit = found instanceof Promise ? await found : found
+    if (c.get('user').role !== 'admin') {
+      throw new ApiError('FORBIDDEN', { message: 'This needs the admin role' })
+    }
     await next()
-  }
+    if (limit) showLimit(c, limit)
+  })
 }
 
 export interface MetricsAccessOptions {
@@ -91,11 +144,12 @@ export function requireAdminOrMetricsToken({
   }
   const expected = metricsToken === undefined ? undefined : new TextEncoder().encode(metricsToken)
   const admin = requireAdmin()
-  return async function requireAdminOrMetricsToken(c, next) {
+  // A scraper holding the shared secret is not limited; anyone else is an admin, limited as a user.
+  return limitsPerUser(async function requireAdminOrMetricsToken(c, next) {
     const presented = /^Bearer +(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
     if (expected && presented && sameSecret(new TextEncoder().encode(presented), expected)) return next()
     return admin(c as Context<HttpEnv & AuthEnv>, next)
-  }
+  })
 }
 
 // Constant time, so response timing does not reveal how much of the token matched.

@@ -1,7 +1,7 @@
 import type { Server } from 'bun'
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
-import { toApiError } from '@/lib/errors/handler'
+import { isClientAbort, toApiError } from '@/lib/errors/handler'
 import type { Logger } from '@/lib/log'
 
 /** How events go on the wire: Server-Sent Events or one JSON object per line. */
@@ -24,6 +24,12 @@ export interface EventStreamOptions {
   heartbeatMs: number
   /** Where a failure that maps to INTERNAL (a bug) is logged. */
   logger: Logger
+  /**
+   * The server's idle timeout in seconds (HTTP_IDLE_TIMEOUT_SECONDS). Lifted while the stream
+   * runs, and set back to this when it ends: Bun keeps a per-request timeout on the keep-alive
+   * connection, so without it a finished stream's idle socket would never be closed.
+   */
+  idleTimeoutSeconds: number
 }
 
 /** What the encoder needs of the request's environment: Bun's server, for the idle timeout. */
@@ -55,7 +61,7 @@ function encode(format: StreamFormat, { type, ...data }: StreamEvent): string {
  * a failure ends the stream with one `error` event. The client leaving aborts `signal` (and so
  * the upstream work) and nothing more is written. SSE gets `: ping` heartbeats; NDJSON has no
  * comment syntax (a blank line would break strict parsers), so it gets none — Bun's idle
- * timeout is lifted for the request either way.
+ * timeout is lifted for the request either way, and set back when the stream ends.
  */
 export async function eventStream<E extends StreamEvent, Env extends StreamEnv>(
   c: Context<Env>,
@@ -68,7 +74,8 @@ export async function eventStream<E extends StreamEvent, Env extends StreamEnv>(
   const events = open(signal)[Symbol.asyncIterator]()
   const first = await events.next()
   // Long answers must not be cut by Bun's idle timeout.
-  c.env?.server?.timeout(c.req.raw, 0)
+  const server = c.env?.server
+  server?.timeout(c.req.raw, 0)
   for (const [name, value] of Object.entries(HEADERS[format])) c.header(name, value)
   return stream(c, async (out) => {
     out.onAbort(() => client.abort())
@@ -84,13 +91,16 @@ export async function eventStream<E extends StreamEvent, Env extends StreamEnv>(
           heartbeat ??= setInterval(() => void out.write(': ping\n\n'), options.heartbeatMs)
       }
     } catch (error) {
-      if (signal.aborted) return
+      // The client leaving ends the stream quietly; a bug is reported even when it has gone.
+      if (isClientAbort(error, signal)) return
       // The same mapping as app.onError, so an `error` event says what an error response would.
       const mapped = toApiError(error)
       if (mapped.code === 'INTERNAL') options.logger.error({ err: error }, 'stream failed')
-      await write({ type: 'error', code: mapped.code, message: mapped.message })
+      if (!signal.aborted) await write({ type: 'error', code: mapped.code, message: mapped.message })
     } finally {
       clearInterval(heartbeat)
+      // Before the response ends, so the connection is idle-limited again once it is kept alive.
+      server?.timeout(c.req.raw, options.idleTimeoutSeconds)
     }
   })
 }

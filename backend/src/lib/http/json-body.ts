@@ -5,6 +5,8 @@ import { endpointPattern } from '@/lib/http/route'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i
 
+// By the framing headers, as the body arrived on the wire: a chunked upload has no
+// Content-Length, only Transfer-Encoding (tests/integration/http-wire.test.ts sends both kinds).
 function hasBody(request: Request): boolean {
   if (request.headers.has('transfer-encoding')) return true
   const length = request.headers.get('content-length')

@@ -31,6 +31,10 @@ export function decodeCursor(cursor: string): Keyset {
     // The shape is not enough: 2024-02-30T25:61 matches it. A real instant survives a round trip.
     const millis = `${at.slice(0, 23)}Z`
     if (new Date(millis).toISOString() !== millis) throw new Error('not a real time')
+    // JavaScript has a year 0 (1 BC); Postgres has none and answers 22008 for it.
+    if (at.startsWith('0000')) throw new Error('no year 0')
+    // Base64 decoding skips what it cannot read: only the exact text we issued is ours.
+    if (encodeCursor({ at, id }) !== cursor) throw new Error('not as issued')
     return { at, id }
   } catch {
     throw invalid('The cursor is not valid', [

@@ -1,19 +1,25 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import { matchedRoutes } from 'hono/route'
 import type { AuthUser } from '@/lib/auth/types'
 import { ApiError } from '@/lib/errors/api-error'
 import { clientIp, ipSubject } from '@/lib/http/client-ip'
 import type { HttpEnv } from '@/lib/http/context'
-import type { Outcome, RateLimiter } from '@/lib/ratelimit/limiter'
+import type { Outcome } from '@/lib/ratelimit/limiter'
 import { POLICY_NAMES, type PolicyName } from '@/lib/ratelimit/policies'
 
-type Decided = NonNullable<Outcome>
+export type Decided = NonNullable<Outcome>
 
-function limitHeaders(outcome: Decided): Record<string, string> {
-  return {
-    'RateLimit-Limit': String(outcome.limit),
-    'RateLimit-Remaining': String(outcome.remaining),
-    'RateLimit-Reset': String(Math.ceil(outcome.resetMs / 1000)),
-  }
+/**
+ * Writes the `RateLimit-*` headers of `outcome` on the response, unless a policy with fewer
+ * requests remaining already did: the client sees the limit it will hit first.
+ */
+export function showLimit(c: Context, outcome: Decided): void {
+  const headers = c.res.headers
+  const shown = headers.get('RateLimit-Remaining')
+  if (shown !== null && Number(shown) <= outcome.remaining) return
+  headers.set('RateLimit-Limit', String(outcome.limit))
+  headers.set('RateLimit-Remaining', String(outcome.remaining))
+  headers.set('RateLimit-Reset', String(Math.ceil(outcome.resetMs / 1000)))
 }
 
 /** The 429 for a refused outcome: the limit headers plus `Retry-After` in whole seconds (≥ 1). */
@@ -23,26 +29,68 @@ export function rateLimited(outcome: Decided, message?: string): ApiError {
       ? 'Rate limiting is unavailable right now, so limited requests are refused; try again shortly'
       : (message ?? `Too many requests (limit ${outcome.limit}); try again after Retry-After seconds`),
     headers: {
-      ...limitHeaders(outcome),
+      'RateLimit-Limit': String(outcome.limit),
+      'RateLimit-Remaining': String(outcome.remaining),
+      'RateLimit-Reset': String(Math.ceil(outcome.resetMs / 1000)),
       'Retry-After': String(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))),
     },
   })
 }
 
-/** One check, awaited (for the auth path; the per-request middleware avoids the promise). */
-export async function decide(
-  limiter: RateLimiter,
+/**
+ * Spends one unit of `policy` for `subject`: the outcome to show after the handler, or a thrown
+ * 429. The memory store answers synchronously, so only a real promise is awaited (this runs on
+ * every request, and each `await` of a plain value still costs a microtask).
+ */
+export function spend<E extends HttpEnv>(
+  c: Context<E>,
   policy: PolicyName,
   subject: string,
-  consume: boolean,
-): Promise<Outcome> {
-  const found = limiter.check(policy, subject, consume)
-  return found instanceof Promise ? await found : found
+): Outcome | Promise<Outcome> {
+  const found = c.get('http').rateLimiter.check(policy, subject, true)
+  if (found instanceof Promise) return found.then(allowedOrThrow)
+  return allowedOrThrow(found)
+}
+
+function allowedOrThrow(outcome: Outcome): Outcome {
+  if (outcome && !outcome.allowed) throw rateLimited(outcome)
+  return outcome
 }
 
 /** The rate-limit subject of the request's client address. */
 export function ipKey<E extends HttpEnv>(c: Context<E>): string {
   return ipSubject(clientIp(c))
+}
+
+// Middleware that applies the per-user `api` limit itself, once it knows the user (the auth
+// middleware in lib/http/auth.ts). Functions, looked up by identity among a request's routes.
+const LIMITS_PER_USER = new WeakSet<object>()
+
+/** Marks `middleware` as one that applies the per-user `api` limit (see `apiRateLimit`). */
+export function limitsPerUser<M extends object>(middleware: M): M {
+  LIMITS_PER_USER.add(middleware)
+  return middleware
+}
+
+function routeLimitsPerUser(c: Context): boolean {
+  for (const route of matchedRoutes(c)) if (LIMITS_PER_USER.has(route.handler)) return true
+  return false
+}
+
+/**
+ * The one `/api/*` limit (app.ts), so every request is limited exactly once: a request with a
+ * token, on a route whose auth middleware limits per user, passes through (that middleware
+ * spends the user's `api` quota — on a cache hit before any work, on a miss right after
+ * verification); anything else — no token, or a token no middleware of the route reads (an
+ * unknown route) — spends its client address's `anon` quota here, before any work.
+ */
+export function apiRateLimit(): MiddlewareHandler<HttpEnv> {
+  const anonymous = rateLimit({ policy: 'anon', key: 'ip' })
+  // Not async: the pass-through for authenticated requests adds no promise of its own.
+  return function apiRateLimit(c, next) {
+    if (c.req.header('authorization') !== undefined && routeLimitsPerUser(c)) return next()
+    return anonymous(c, next)
+  }
 }
 
 export interface RateLimitOptions {
@@ -57,9 +105,8 @@ export interface RateLimitOptions {
 type UserEnv = HttpEnv & { Variables: { user?: AuthUser } }
 
 /**
- * Limits by `policy`. A refused request is a 429. The `RateLimit-*` headers go on every
- * response this policy saw; when several policies apply, the one with the fewest requests
- * remaining wins, so the client sees the limit it will hit first.
+ * A route's own limit by `policy`, on top of the `/api` one. A refused request is a 429. The
+ * `RateLimit-*` headers go on every response this policy saw (see `showLimit`).
  */
 export function rateLimit({ policy, key }: RateLimitOptions): MiddlewareHandler<UserEnv> {
   if (!POLICY_NAMES.includes(policy)) throw new Error(`unknown rate-limit policy ${policy}`)
@@ -72,14 +119,9 @@ export function rateLimit({ policy, key }: RateLimitOptions): MiddlewareHandler<
           return user.idHash
         }
   return async function rateLimit(c, next) {
-    // The memory store answers synchronously: await only a promise (this runs on every request).
-    const found = c.get('http').rateLimiter.check(policy, subjectOf(c), true)
+    const found = spend(c, policy, subjectOf(c))
     const outcome = found instanceof Promise ? await found : found
-    if (outcome && !outcome.allowed) throw rateLimited(outcome)
     await next()
-    if (!outcome) return
-    const shown = c.res.headers.get('RateLimit-Remaining')
-    if (shown !== null && Number(shown) <= outcome.remaining) return
-    for (const [name, value] of Object.entries(limitHeaders(outcome))) c.res.headers.set(name, value)
+    if (outcome) showLimit(c, outcome)
   }
 }

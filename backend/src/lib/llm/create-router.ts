@@ -29,8 +29,17 @@ export interface LlmRouterOptions {
   firstTokenTimeoutMs: number
   openai: ChatProviderOptions
   anthropic: ChatProviderOptions
-  /** LangSmith tracing (LANGSMITH_*); `endpoint` unset means the SDK's default. */
-  langsmith: { enabled: boolean; apiKey: string | undefined; endpoint: string | undefined; project: string }
+  /**
+   * LangSmith tracing (LANGSMITH_*); `endpoint` unset means the SDK's default; `redact`
+   * (LANGSMITH_REDACT) sends texts' lengths and hashes instead of the texts.
+   */
+  langsmith: {
+    enabled: boolean
+    apiKey: string | undefined
+    endpoint: string | undefined
+    project: string
+    redact: boolean
+  }
   /** One breaker per provider, all with these thresholds. */
   breaker: BreakerThresholds
 }
@@ -65,7 +74,12 @@ export function createLlmRouter(
   const { langsmith } = options
   const traced = langsmith.enabled
     ? new LangSmithTracer(
-        { apiUrl: langsmith.endpoint, apiKey: langsmith.apiKey, project: langsmith.project },
+        {
+          apiUrl: langsmith.endpoint,
+          apiKey: langsmith.apiKey,
+          project: langsmith.project,
+          redact: langsmith.redact,
+        },
         logger,
       )
     : new NoTracer()

@@ -35,16 +35,41 @@ export class NoTracer implements LlmTracer {
   async flush(): Promise<void> {}
 }
 
+/** Where the LangSmith SDK sends runs, and what they may carry. */
+export interface LangSmithTracerOptions {
+  /** LANGSMITH_ENDPOINT; undefined means the SDK's default. */
+  apiUrl: string | undefined
+  apiKey: string | undefined
+  project: string
+  /**
+   * LANGSMITH_REDACT (default on): runs carry each text's length and a hash instead of the text.
+   * Chat messages, grounding passages and assessment results are personal data that should not
+   * leave for a third party by default; equal hashes still show repeated inputs.
+   */
+  redact: boolean
+}
+
+/** A text as a redacted trace shows it: its length and the first 16 hex digits of its SHA-256. */
+export function textFingerprint(text: string): { length: number; sha256: string } {
+  return {
+    length: text.length,
+    sha256: new Bun.CryptoHasher('sha256').update(text).digest('hex').slice(0, 16),
+  }
+}
+
 /** LangSmith through its SDK: one `llm` run per call, metadata for breakers and failover. */
 export class LangSmithTracer implements LlmTracer {
   readonly #client: Client
   readonly #pending = new Set<Promise<unknown>>()
+  readonly #project: string
+  readonly #redact: boolean
 
   constructor(
-    options: { apiUrl: string | undefined; apiKey: string | undefined; project: string },
+    options: LangSmithTracerOptions,
     private readonly logger: Logger,
-    private readonly project = options.project,
   ) {
+    this.#project = options.project
+    this.#redact = options.redact
     this.#client = new Client({
       apiUrl: options.apiUrl,
       apiKey: options.apiKey,
@@ -56,15 +81,32 @@ export class LangSmithTracer implements LlmTracer {
     })
   }
 
+  #inputs(run: LlmRunRecord) {
+    if (!this.#redact) return { messages: run.messages }
+    return {
+      messages: run.messages.map((m) => {
+        const { length, sha256 } = textFingerprint(m.content)
+        return { role: m.role, content_length: length, content_sha256: sha256 }
+      }),
+    }
+  }
+
+  #outputs(run: LlmRunRecord) {
+    if (run.output === undefined) return undefined
+    if (!this.#redact) return { text: run.output, usage: run.usage }
+    const { length, sha256 } = textFingerprint(run.output)
+    return { text_length: length, text_sha256: sha256, usage: run.usage }
+  }
+
   record(run: LlmRunRecord): void {
     const sent = this.#client
       .createRun({
         id: crypto.randomUUID(),
         name: `${run.context.feature}:${run.provider}`,
         run_type: 'llm',
-        project_name: this.project,
-        inputs: { messages: run.messages },
-        outputs: run.output === undefined ? undefined : { text: run.output, usage: run.usage },
+        project_name: this.#project,
+        inputs: this.#inputs(run),
+        outputs: this.#outputs(run),
         error: run.error,
         start_time: run.startedAt,
         end_time: run.endedAt,
@@ -80,6 +122,7 @@ export class LangSmithTracer implements LlmTracer {
             latency_ms: Math.round(run.endedAt - run.startedAt),
             input_tokens: run.usage?.input_tokens,
             output_tokens: run.usage?.output_tokens,
+            redacted: this.#redact,
           },
         },
       })

@@ -14,7 +14,6 @@ export interface RateLimitRecorder {
 export type Outcome = (Decision & { policy: PolicyName; storeDown?: true }) | null
 
 export interface RateLimiterOptions {
-  failClosed: boolean
   logger: Logger
   recorder: RateLimitRecorder
   /** At most one "store down" warning per this many ms, so an outage does not flood the log. */
@@ -25,20 +24,25 @@ const KEY_PREFIX = 'pilar:rl'
 
 /**
  * Applies the configured policies through one store. When the store cannot answer (Redis down
- * or slow), requests are allowed (fail open, the default) or refused with 429 (fail closed) —
- * never a 5xx — and each such event is counted. Memory-store answers come back synchronously.
+ * or slow), a policy allows requests (fail open) or refuses them with 429 (fail closed) — each
+ * policy as configured (see policies.ts), never a 5xx — and each such event is counted.
+ * Memory-store answers come back synchronously: this runs on every request.
  */
 export class RateLimiter {
   #lastWarning = Number.NEGATIVE_INFINITY
+  /** Each policy's key prefix, built once rather than per request. */
+  readonly #prefixes = new Map<PolicyName, string>()
 
   constructor(
     readonly store: RateLimitStore,
     readonly policies: Partial<Record<PolicyName, Policy>>,
     private readonly options: RateLimiterOptions,
-  ) {}
-
-  get failClosed(): boolean {
-    return this.options.failClosed
+  ) {
+    for (const policy of Object.values(policies)) {
+      // The limit is part of the key: state written under another configuration (a rolling
+      // deploy, a changed limit) would otherwise be read with the wrong interval.
+      this.#prefixes.set(policy.name, `${KEY_PREFIX}:${policy.name}:${policy.limit}/${policy.windowMs}:`)
+    }
   }
 
   /** Checks (and with `consume`, spends) one unit of `policy` for `subject`. */
@@ -47,10 +51,7 @@ export class RateLimiter {
     if (!policy) return null
     let answer: Decision | Promise<Decision>
     try {
-      // The limit is part of the key: state written under another configuration (a rolling
-      // deploy, a changed limit) would otherwise be read with the wrong interval.
-      const key = `${KEY_PREFIX}:${name}:${policy.limit}/${policy.windowMs}:${subject}`
-      answer = this.store.check(key, policy.limit, policy.windowMs, consume)
+      answer = this.store.check(this.#prefixes.get(name) + subject, policy.limit, policy.windowMs, consume)
     } catch (error) {
       return this.#storeFailed(policy, error)
     }
@@ -69,7 +70,7 @@ export class RateLimiter {
   }
 
   #storeFailed(policy: Policy, error: unknown): Outcome {
-    const outcome = this.options.failClosed ? 'fail_closed' : 'fail_open'
+    const outcome = policy.failClosed ? 'fail_closed' : 'fail_open'
     this.options.recorder.storeFailure(policy.name, outcome)
     const now = performance.now()
     if (now - this.#lastWarning >= (this.options.warnEveryMs ?? 10_000)) {

@@ -1,19 +1,34 @@
 /**
  * The rate-limit policies. Each has its own key namespace, so one policy's traffic never spends
- * another's quota:
- * - `api`: per client IP, every `/api` route;
- * - `ai`: per user, the `/api/v1/ai` routes (they cost LLM tokens);
- * - `auth_failures`: per client IP, counts only rejected bearer tokens; once spent, tokens from
- *   that IP are refused before verification (slows token guessing, spares the auth server);
- * - `ingest`: per admin user, knowledge-base ingest (it embeds and writes a lot per call).
+ * another's quota. Authenticated requests are keyed by user, never by address: many people
+ * share one address behind a NAT, an office proxy or a load balancer without `TRUST_PROXY`.
+ * - `api`: per user, every authenticated `/api` request (applied once the user is known);
+ * - `anon`: per client address, `/api` requests without a token (or to a route that reads none);
+ * - `ai`: per user, the LLM routes of `/api/v1/ai` (they cost tokens; history reads do not);
+ * - `auth_failures`: per client address, counts only refused bearer tokens; once spent, refused
+ *   tokens from that address get 429 instead of 401, and in Supabase mode uncached tokens are
+ *   refused before they cost a call to the auth server. A token that verifies locally, or is
+ *   cached, is always served;
+ * - `ingest`: per admin user, knowledge-base ingest (it embeds and writes a lot per call);
+ * - `ready`: per client address, `/ready` (it pings the database), with the `anon` limit.
  */
-export const POLICY_NAMES = ['api', 'ai', 'auth_failures', 'ingest'] as const
+export const POLICY_NAMES = ['api', 'anon', 'ai', 'auth_failures', 'ingest', 'ready'] as const
 export type PolicyName = (typeof POLICY_NAMES)[number]
+
+/**
+ * Policies that refuse (429) while the store cannot answer, whatever RATE_LIMIT_FAIL_CLOSED
+ * says: an unlimited `ai` costs real money, and an unlimited `auth_failures` would let token
+ * guessing through to the auth server. The others follow the setting (open by default), so a
+ * Redis outage does not become an API outage.
+ */
+const ALWAYS_FAIL_CLOSED: ReadonlySet<PolicyName> = new Set(['ai', 'auth_failures'])
 
 export interface Policy {
   name: PolicyName
   limit: number
   windowMs: number
+  /** While the store is down: refuse (true) or allow unlimited (false). */
+  failClosed: boolean
 }
 
 export interface PolicyOptions {
@@ -22,6 +37,8 @@ export interface PolicyOptions {
   windowSeconds: number
   /** Requests per window for each policy; 0 turns that one off. */
   limits: Record<PolicyName, number>
+  /** RATE_LIMIT_FAIL_CLOSED: refuse on a store failure for the policies that do not always. */
+  failClosed: boolean
 }
 
 /** The enabled policies from configuration (a limit of 0 turns that one off). */
@@ -31,7 +48,8 @@ export function policiesFrom(options: PolicyOptions): Partial<Record<PolicyName,
   const policies: Partial<Record<PolicyName, Policy>> = {}
   for (const name of POLICY_NAMES) {
     const limit = options.limits[name]
-    if (limit > 0) policies[name] = { name, limit, windowMs }
+    const failClosed = options.failClosed || ALWAYS_FAIL_CLOSED.has(name)
+    if (limit > 0) policies[name] = { name, limit, windowMs, failClosed }
   }
   return policies
 }

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
+import { freeText } from '@/lib/http/text'
 import { AI_ERRORS, aiRoute } from '@/routes/ai/schemas'
 import { ModeSchema, PillarIdSchema } from '@/routes/pilar-schemas'
 import type { Router } from '@/routes/router'
@@ -14,8 +15,8 @@ const route = createRoute({
   request: jsonRequest(
     z
       .object({
-        content: z.string().trim().min(1).max(20_000),
-        content_type: z.string().trim().min(1).max(100).optional(),
+        content: freeText({ max: 20_000 }),
+        content_type: freeText({ max: 100 }).optional(),
       })
       .strict(),
   ),

@@ -3,6 +3,7 @@ import type { Context } from 'hono'
 import { eventStream, type StreamFormat } from '@/lib/http/event-stream'
 import { jsonContent, jsonRequest } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
+import { freeText } from '@/lib/http/text'
 import { AI_ERRORS, aiRoute, UsageSchema } from '@/routes/ai/schemas'
 import { MessageSchema } from '@/routes/conversations/schemas'
 import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/routes/pilar-schemas'
@@ -10,7 +11,7 @@ import type { Router } from '@/routes/router'
 
 const ChatBody = z
   .object({
-    message: z.string().trim().min(1).max(8_000),
+    message: freeText({ max: 8_000 }),
     conversation_id: z.uuid().optional(),
     pillar_id: PillarIdSchema.optional(),
     mode: ModeSchema.optional(),
@@ -66,6 +67,7 @@ export const registerChat = (router: Router) =>
     if (format === 'json') return c.json(await chat.complete(user, input, c.req.raw.signal), 200)
     return eventStream(c, format, (signal) => chat.stream(user, input, signal), {
       heartbeatMs: config.http.streamHeartbeatMs,
+      idleTimeoutSeconds: config.http.idleTimeoutSeconds,
       logger,
     })
   })

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
+import { freeText } from '@/lib/http/text'
 import { AI_ERRORS, aiRoute, SourcesSchema } from '@/routes/ai/schemas'
 import type { Router } from '@/routes/router'
 
@@ -11,7 +12,7 @@ const route = createRoute({
   path: '/api/v1/ai/coaching',
   summary: 'Coaching for one of your completed assessments, grounded in its results and the knowledge base',
   request: jsonRequest(
-    z.object({ assessment_id: z.uuid(), message: z.string().trim().min(1).max(4_000).optional() }).strict(),
+    z.object({ assessment_id: z.uuid(), message: freeText({ max: 4_000 }).optional() }).strict(),
   ),
   responses: {
     200: jsonResponse(

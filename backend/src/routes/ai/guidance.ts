@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
+import { freeText } from '@/lib/http/text'
 import { AI_ERRORS, aiRoute, SourcesSchema } from '@/routes/ai/schemas'
 import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/routes/pilar-schemas'
 import type { Router } from '@/routes/router'
@@ -16,7 +17,7 @@ const route = createRoute({
       .object({
         pillar_id: PillarIdSchema,
         mode: ModeSchema,
-        context: z.string().trim().min(1).max(4_000).optional(),
+        context: freeText({ max: 4_000 }).optional(),
       })
       .strict()
       .refine(pillarMatchesMode, PILLAR_MODE_MISMATCH),
@@ -33,5 +34,5 @@ const route = createRoute({
 export const registerGetGuidance = (router: Router) =>
   router.openapi(route, async (c) => {
     const guidance = c.get('services').guidance
-    return c.json(await guidance.guide(c.req.valid('json'), c.req.raw.signal, c.get('user').idHash), 200)
+    return c.json(await guidance.guide(c.get('user'), c.req.valid('json'), c.req.raw.signal), 200)
   })

@@ -6,8 +6,8 @@ import { rateLimit } from '@/lib/http/rate-limit'
 import { errorCodes } from '@/lib/http/schemas'
 
 /**
- * What every AI route shares (spread into `createRoute`). Limited per user on top of the
- * per-address limit: answers spend LLM tokens, analysis spends embeddings.
+ * What every AI route shares (spread into `createRoute`). The per-user `ai` quota comes on top
+ * of the per-user `api` one: answers spend LLM tokens, analysis spends embeddings.
  */
 export const aiRoute = bearerRoute('AI', guards(requireAuth(), rateLimit({ policy: 'ai', key: 'user' })))
 

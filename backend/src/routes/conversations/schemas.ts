@@ -1,9 +1,14 @@
 import { z } from '@hono/zod-openapi'
+import { requireAuth } from '@/lib/http/auth'
+import { guards } from '@/lib/http/middleware'
+import { bearerRoute } from '@/lib/http/openapi'
 import { errorCodes } from '@/lib/http/schemas'
-import { aiRoute } from '@/routes/ai/schemas'
 
-/** Conversations are the chat's: the same tag, auth and per-user `ai` limit as the chat that makes them. */
-export const conversationRoute = aiRoute
+/**
+ * Conversations are the chat's (the same tag), but reading or deleting history costs no model
+ * call: only the user's `api` limit applies (in requireAuth), never the `ai` quota.
+ */
+export const conversationRoute = bearerRoute('AI', guards(requireAuth()))
 
 /** The errors every conversation route can answer (none takes a body). */
 export const CONVERSATION_ERRORS = errorCodes('RATE_LIMITED', 'VALIDATION_ERROR', 'UNAUTHORIZED')

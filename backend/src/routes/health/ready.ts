@@ -1,5 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { guards } from '@/lib/http/middleware'
 import { jsonResponse } from '@/lib/http/openapi'
+import { rateLimit } from '@/lib/http/rate-limit'
+import { errorResponses } from '@/lib/http/schemas'
 import type { Router } from '@/routes/router'
 
 const CheckStatus = z.enum(['ok', 'error'])
@@ -34,7 +37,6 @@ const ReadySchema = z
       rate_limits: z.object({
         status: CheckStatus,
         store: z.enum(['memory', 'redis', 'off']),
-        on_store_failure: z.enum(['allow', 'refuse']),
         redis: z.enum(['connected', 'disconnected']).optional(),
       }),
     }),
@@ -48,9 +50,13 @@ const route = createRoute({
   path: '/ready',
   tags: ['Operations'],
   summary: 'Readiness: database reachable, migrations applied, not shutting down',
+  // Public, and each call pings the database: limited per address (the `anon` limit, in a
+  // namespace of its own, so a balancer's probes never compete with anonymous API traffic).
+  middleware: guards(rateLimit({ policy: 'ready', key: 'ip' })),
   responses: {
     200: jsonResponse(ReadySchema, 'Ready to serve'),
     503: jsonResponse(ReadySchema, 'Not ready, or shutting down'),
+    ...errorResponses('RATE_LIMITED'),
   },
 })
 

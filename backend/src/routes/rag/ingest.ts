@@ -4,12 +4,10 @@ import { guards } from '@/lib/http/middleware'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { rateLimit } from '@/lib/http/rate-limit'
 import { errorResponses } from '@/lib/http/schemas'
+import { freeText } from '@/lib/http/text'
 import { ADMIN_ERRORS } from '@/routes/admin/schemas'
 import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/routes/pilar-schemas'
 import type { Router } from '@/routes/router'
-
-// Postgres text cannot hold NUL: drop it from stored text instead of failing in the database.
-const withoutNul = (value: string) => value.replaceAll('\u0000', '')
 
 const IngestSchema = z
   .object({
@@ -17,11 +15,11 @@ const IngestSchema = z
       .array(
         z
           .object({
-            content: z.string().max(200_000).transform(withoutNul).pipe(z.string().min(1)),
+            content: freeText({ max: 200_000, trim: false }),
             metadata: z
               .object({
-                title: z.string().transform(withoutNul).pipe(z.string().trim().min(1).max(300)).optional(),
-                source: z.string().transform(withoutNul).pipe(z.string().trim().min(1).max(500)).optional(),
+                title: freeText({ max: 300 }).optional(),
+                source: freeText({ max: 500 }).optional(),
                 pillar_id: PillarIdSchema.optional(),
                 mode: ModeSchema.optional(),
               })

@@ -3,6 +3,7 @@ import { optionalAuth } from '@/lib/http/auth'
 import { guards } from '@/lib/http/middleware'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
+import { storableString } from '@/lib/http/text'
 import { ModeSchema, PILLAR_MODE_MISMATCH, PillarIdSchema, pillarMatchesMode } from '@/routes/pilar-schemas'
 import type { Router } from '@/routes/router'
 
@@ -16,9 +17,8 @@ const cleanText = (value: string) =>
 
 const QuerySchema = z
   .object({
-    query: z
-      .string()
-      .max(20_000)
+    // NUL and lone surrogates are refused like everywhere else; other control characters go.
+    query: storableString(20_000)
       .transform(cleanText)
       .pipe(z.string().min(1, 'must not be empty').max(5_000, 'must be at most 5000 characters')),
     pillar_id: PillarIdSchema.optional(),
@@ -62,5 +62,5 @@ const route = createRoute({
 
 export const registerSearchKnowledge = (router: Router) =>
   router.openapi(route, async (c) =>
-    c.json(await c.get('services').knowledge.search(c.req.valid('json')), 200),
+    c.json(await c.get('services').knowledge.search(c.req.valid('json'), c.get('user')), 200),
   )

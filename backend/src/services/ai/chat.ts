@@ -2,6 +2,7 @@ import type { AuthUser } from '@/lib/auth/types'
 import { notFound } from '@/lib/errors/domain'
 import type { LlmRouter } from '@/lib/llm/router'
 import type { ChatMessage, ChatRequest, Usage } from '@/lib/llm/types'
+import { storable } from '@/lib/text'
 import { presentMessage } from '@/services/conversations/service'
 import type { ConversationStore } from '@/services/conversations/store'
 import type { KnowledgeService } from '@/services/knowledge/service'
@@ -37,6 +38,30 @@ const SYSTEM_PROMPT =
   'You are the PILAR coach. PILAR describes how groups coordinate: two modes (egalitarian and ' +
   'hierarchical), five pillars each, four forces per pillar. Answer practically and briefly, ' +
   'grounded in the passages given when they are relevant; say so when they are not.'
+
+/**
+ * The latest whole exchanges (a question and its answer) that fit in `budget` characters, oldest
+ * first. Cutting by message could leave an answer without its question at the start, and
+ * Anthropic refuses a conversation that does not start with the user and alternate (400, on
+ * every later turn). Anything that is not a user-then-assistant pair is left out.
+ */
+function recentExchanges(
+  recent: readonly { role: 'user' | 'assistant'; content: string }[],
+  budget: number,
+): ChatMessage[] {
+  const kept: ChatMessage[] = []
+  let left = budget
+  for (let i = recent.length - 1; i >= 1; i--) {
+    const question = recent[i - 1]
+    const answer = recent[i]
+    if (question?.role !== 'user' || answer?.role !== 'assistant') continue
+    left -= question.content.length + answer.content.length
+    if (left < 0) break
+    kept.unshift({ role: 'user', content: question.content }, { role: 'assistant', content: answer.content })
+    i--
+  }
+  return kept
+}
 
 interface Prepared {
   conversationId: string
@@ -114,18 +139,13 @@ export class ChatService {
       pillarId ??= (conversation.pillar_id as PillarId | null) ?? undefined
       mode ??= (conversation.mode as Mode | null) ?? undefined
       const recent = await this.conversations.recentMessages(user.claims, conversationId, HISTORY_MESSAGES)
-      // Newest first until the character budget runs out, then back in order.
-      let budget = HISTORY_CHARS
-      for (const m of [...recent].reverse()) {
-        budget -= m.content.length
-        if (budget < 0) break
-        history.unshift({ role: m.role, content: m.content })
-      }
+      history.push(...recentExchanges(recent, HISTORY_CHARS))
     }
     const grounding = await this.knowledge.ground(
       input.message,
       { pillar_id: pillarId, mode: mode ?? (pillarId ? PILLARS[pillarId].mode : undefined) },
       3,
+      user,
     )
     const focus = pillarId
       ? `\nThe user is working on ${PILLARS[pillarId].title} (${PILLARS[pillarId].mode} mode).`
@@ -154,17 +174,21 @@ export class ChatService {
     model: string,
     usage: Usage,
   ) {
-    const answer = text.trim() ? text.slice(0, MAX_STORED_ANSWER_CHARS) : '(empty answer)'
+    // A model can answer with a NUL (or a lone surrogate): Postgres would refuse the insert after
+    // the tokens were spent. Cut first, then clean, so a cut through a surrogate pair goes too.
+    const cleaned = storable(text.slice(0, MAX_STORED_ANSWER_CHARS))
+    const answer = cleaned.trim() ? cleaned : '(empty answer)'
+    const userText = storable(input.message)
     const row = await this.conversations.saveExchange(user.claims, {
       conversationId: prepared.conversationId,
       create: prepared.isNew
         ? {
-            title: input.message.replace(/\s+/g, ' ').trim().slice(0, 80) || 'Conversation',
+            title: storable(userText.replace(/\s+/g, ' ').trim().slice(0, 80)).trim() || 'Conversation',
             pillarId: input.pillar_id ?? null,
             mode: input.mode ?? null,
           }
         : undefined,
-      userText: input.message,
+      userText,
       assistantText: answer,
       provider,
       model,

@@ -3,6 +3,7 @@ import type { AuthUser } from '@/lib/auth/types'
 import { conflict } from '@/lib/errors/domain'
 import type { LlmRouter } from '@/lib/llm/router'
 import { completeJson } from '@/lib/llm/structured'
+import { storableDeep } from '@/lib/text'
 import type { AssessmentService } from '@/services/assessments/service'
 import type { KnowledgeService } from '@/services/knowledge/service'
 import { type Mode, PILLARS, type PillarId } from '@/services/pilar/framework'
@@ -69,6 +70,7 @@ export class CoachingService {
         .join(' ')}`,
       { pillar_id: assessment.pillar_id, mode: assessment.mode as Mode },
       4,
+      user,
     )
     const request = {
       messages: [
@@ -89,7 +91,8 @@ export class CoachingService {
       what: 'coaching JSON',
     })
     return {
-      coaching: answer.value,
+      // Model-written JSON: no NUL or lone surrogate goes on from it (to the client or a store).
+      coaching: storableDeep(answer.value),
       sources: grounding.sources,
       provider: answer.provider,
       model: answer.model,

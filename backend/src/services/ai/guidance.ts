@@ -1,4 +1,6 @@
+import type { AuthUser } from '@/lib/auth/types'
 import type { LlmRouter } from '@/lib/llm/router'
+import { storable } from '@/lib/text'
 import type { KnowledgeService } from '@/services/knowledge/service'
 import { type Mode, PILLARS, type PillarId } from '@/services/pilar/framework'
 
@@ -11,9 +13,9 @@ export class GuidanceService {
   ) {}
 
   async guide(
+    user: Pick<AuthUser, 'id' | 'idHash'>,
     input: { pillar_id: PillarId; mode: Mode; context?: string },
     signal: AbortSignal,
-    userHash?: string,
   ) {
     const pillar = PILLARS[input.pillar_id]
     const question = `How can a group strengthen ${pillar.title}?${input.context ? ` ${input.context}` : ''}`
@@ -21,6 +23,7 @@ export class GuidanceService {
       question,
       { pillar_id: input.pillar_id, mode: input.mode },
       5,
+      user,
     )
     const answer = await this.llm.complete(
       {
@@ -35,10 +38,11 @@ export class GuidanceService {
         maxOutputTokens: this.maxOutputTokens,
       },
       signal,
-      { feature: 'guidance', userHash },
+      { feature: 'guidance', userHash: user.idHash },
     )
     return {
-      guidance: answer.text,
+      // Not stored today, but model output all the same: nothing a database would refuse.
+      guidance: storable(answer.text),
       sources: grounding.sources,
       provider: answer.provider,
       model: answer.model,

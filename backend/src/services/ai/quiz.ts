@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { LlmRouter } from '@/lib/llm/router'
 import { completeJson } from '@/lib/llm/structured'
+import { storableDeep } from '@/lib/text'
 import type { KnowledgeService } from '@/services/knowledge/service'
 import { type Mode, PILLARS, type PillarId, pillarsOf } from '@/services/pilar/framework'
 
@@ -81,7 +82,8 @@ export class QuizService {
       }),
       what: 'quiz JSON',
     })
-    return answer.value.questions.map((q) => ({ id: crypto.randomUUID(), ...q }))
+    // Model-written JSON: no NUL or lone surrogate goes on from it (to the client or a store).
+    return storableDeep(answer.value.questions).map((q) => ({ id: crypto.randomUUID(), ...q }))
   }
 
   #fromFramework(

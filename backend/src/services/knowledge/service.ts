@@ -1,6 +1,9 @@
+import type { AuthUser } from '@/lib/auth/types'
 import type { Logger } from '@/lib/log'
+import { LruTtl } from '@/lib/lru-ttl'
 import { chunkText } from '@/lib/rag/chunking'
 import { type Embedder, EmbedderUnavailableError } from '@/lib/rag/embedder'
+import { storable, storableDeep } from '@/lib/text'
 import { frameworkPassages } from '@/services/knowledge/seed'
 import type { ChunkMetadata, KnowledgeStore, NewChunk, SearchRow } from '@/services/knowledge/store'
 import { type Mode, PILLARS, type PillarId } from '@/services/pilar/framework'
@@ -41,8 +44,17 @@ export interface IngestResult {
 
 const sha256 = (text: string) => Bun.SHA256.hash(text, 'hex')
 
+/**
+ * The signed-in user a search runs for. The query-vector cache is kept per user: a shared one
+ * let anyone time whether someone else had recently sent a sentence (a hit skips the embedder).
+ * Without one (anonymous search) nothing is cached, read or written.
+ */
+export type SearchCaller = Pick<AuthUser, 'id'>
+
 /** Recent query vectors kept, so a repeated query costs no embedding call (OpenAI bills them). */
 const QUERY_CACHE_SIZE = 500
+/** How long a user's query text stays in memory as a cache key. */
+const QUERY_CACHE_TTL_MS = 10 * 60_000
 
 /**
  * The knowledge base: validated hybrid search (pgvector + full text), ingest with chunking and
@@ -50,7 +62,7 @@ const QUERY_CACHE_SIZE = 500
  */
 export class KnowledgeService {
   #storedModels = new Set<string>()
-  readonly #queryVectors = new Map<string, number[]>()
+  readonly #queryVectors = new LruTtl<number[]>(QUERY_CACHE_SIZE)
 
   constructor(
     private readonly store: KnowledgeStore,
@@ -72,14 +84,17 @@ export class KnowledgeService {
     return [...this.#storedModels].some((m) => m !== this.embedder.model)
   }
 
-  async search(input: SearchInput): Promise<SearchResult> {
+  async search(input: SearchInput, caller?: SearchCaller): Promise<SearchResult> {
+    // Grounding queries are built from unvalidated text too (coaching, guidance): never let a
+    // NUL reach the full-text search's SQL.
+    const query = storable(input.query)
     let embedding: number[] | null = null
     let degraded = false
     if (this.modelMismatch) {
       degraded = true
     } else {
       try {
-        embedding = await this.#queryVector(input.query)
+        embedding = await this.#queryVector(query, caller)
       } catch (error) {
         if (!(error instanceof EmbedderUnavailableError)) throw error
         this.logger.warn({ err: error.cause ?? error }, 'embedder unavailable: lexical search')
@@ -89,7 +104,7 @@ export class KnowledgeService {
     const { rows, lexicalTerms } = await this.store.search({
       embedding,
       model: this.embedder.model,
-      text: input.query,
+      text: query,
       threshold: input.threshold ?? this.embedder.defaultThreshold,
       limit: input.limit,
       pillarId: input.pillar_id,
@@ -102,9 +117,17 @@ export class KnowledgeService {
     }
   }
 
-  /** Passages to ground an LLM answer in, and the sources to cite with it. */
-  async ground(query: string, filter: { pillar_id?: PillarId; mode?: Mode }, limit = 5) {
-    const found = await this.search({ query, ...filter, limit })
+  /**
+   * Passages to ground an LLM answer in, and the sources to cite with it. The query holds the
+   * user's own words: its vector is cached for `caller` alone.
+   */
+  async ground(
+    query: string,
+    filter: { pillar_id?: PillarId; mode?: Mode },
+    limit: number,
+    caller: SearchCaller | undefined,
+  ) {
+    const found = await this.search({ query, ...filter, limit }, caller)
     const sources = new Map<string, { id: string; title: string }>()
     for (const r of found.results) {
       const id = String(r.metadata.document_id ?? r.id)
@@ -114,7 +137,11 @@ export class KnowledgeService {
   }
 
   async ingest(documents: IngestDocument[], onProgress?: (done: number) => void): Promise<IngestResult> {
-    const prepared = documents.map((doc) => ({ doc, hash: sha256(doc.content) }))
+    // Files (the CLI) and published content reach here unvalidated: what Postgres cannot hold is
+    // dropped before hashing, so the hash is the stored text's.
+    const prepared = documents
+      .map((doc) => ({ content: storable(doc.content), metadata: storableDeep(doc.metadata) }))
+      .map((doc) => ({ doc, hash: sha256(doc.content) }))
     const existing = await this.store.existingHashes(prepared.map((p) => p.hash))
     const seen = new Set<string>()
     const fresh = prepared.filter((p) => {
@@ -249,15 +276,18 @@ export class KnowledgeService {
     }
   }
 
-  async #queryVector(query: string): Promise<number[]> {
-    const cached = this.#queryVectors.get(query)
+  async #queryVector(query: string, caller: SearchCaller | undefined): Promise<number[]> {
+    if (!caller) {
+      const [vector = []] = await this.embedder.embed([query])
+      return vector
+    }
+    // A user id holds no NUL, so the key cannot be forged across users.
+    const key = `${caller.id}\u0000${query}`
+    const now = Date.now()
+    const cached = this.#queryVectors.get(key, now)
     if (cached) return cached
     const [vector = []] = await this.embedder.embed([query])
-    if (this.#queryVectors.size >= QUERY_CACHE_SIZE) {
-      const oldest = this.#queryVectors.keys().next().value
-      if (oldest !== undefined) this.#queryVectors.delete(oldest)
-    }
-    this.#queryVectors.set(query, vector)
+    this.#queryVectors.set(key, vector, now + QUERY_CACHE_TTL_MS)
     return vector
   }
 

@@ -47,7 +47,32 @@ export interface SearchParams {
 
 /** SQL for the knowledge base. Knowledge is public: reads and trusted writes run as the service. */
 export class KnowledgeStore {
+  #vectorType: Promise<string> | undefined
+
   constructor(private readonly db: Database) {}
+
+  /**
+   * pgvector's type, schema-qualified for the casts below: `extensions.vector`, or
+   * `public.vector` on older Supabase projects that enabled it there. Looked up once.
+   */
+  #vector(): Promise<string> {
+    this.#vectorType ??= this.db
+      .asService((tx) =>
+        tx.query<{ type: string }>(
+          `select e.extnamespace::regnamespace::text || '.vector' as type
+             from pg_catalog.pg_extension e where e.extname = 'vector'`,
+        ),
+      )
+      .then(([row]) => {
+        if (!row) throw new Error('the vector extension (pgvector) is not installed')
+        return row.type
+      })
+      .catch((error: unknown) => {
+        this.#vectorType = undefined // ask again next time (e.g. the database was down)
+        throw error
+      })
+    return this.#vectorType
+  }
 
   /** Hashes already stored, so ingest can skip them before embedding anything. */
   async existingHashes(hashes: string[]): Promise<Set<string>> {
@@ -64,6 +89,7 @@ export class KnowledgeStore {
 
   /** Stores a document and its chunks in one transaction; false when its hash already exists. */
   async insertDocument(document: NewDocument, chunks: NewChunk[]): Promise<boolean> {
+    const vector = await this.#vector()
     return this.db.asService(async (tx) => {
       const [row] = await tx.query<{ id: string }>(
         `insert into public.knowledge_documents (title, source, content_hash, metadata)
@@ -82,7 +108,7 @@ export class KnowledgeStore {
       }))
       await tx.query(
         `insert into public.knowledge_chunks (document_id, chunk_index, content, metadata, embedding, embedding_model)
-         select $1, r.chunk_index, r.content, r.metadata, r.embedding::extensions.vector, r.embedding_model
+         select $1, r.chunk_index, r.content, r.metadata, r.embedding::${vector}, r.embedding_model
            from jsonb_to_recordset($2::text::jsonb)
              as r(chunk_index integer, content text, metadata jsonb, embedding text, embedding_model text)`,
         [row.id, JSON.stringify(records)],
@@ -93,6 +119,7 @@ export class KnowledgeStore {
 
   /** Runs match_knowledge; also says whether the text had any searchable words at all. */
   async search(params: SearchParams): Promise<{ rows: SearchRow[]; lexicalTerms: boolean }> {
+    const vector = await this.#vector()
     return this.db.asService(async (tx) => {
       const [terms] = await tx.query<{ nodes: number }>(
         `select numnode(plainto_tsquery('english', $1))::int as nodes`,
@@ -101,7 +128,7 @@ export class KnowledgeStore {
       const rows = await tx.query<SearchRow>(
         `select m.id, m.content, m.metadata || jsonb_build_object('document_id', c.document_id) as metadata,
                 m.similarity::float8 as similarity
-           from public.match_knowledge($1::text::extensions.vector, $2, $3, $4, $5, $6, $7) m
+           from public.match_knowledge($1::text::${vector}, $2, $3, $4, $5, $6, $7) m
            join public.knowledge_chunks c on c.id = m.id`,
         [
           params.embedding ? toVectorLiteral(params.embedding) : null,
@@ -141,10 +168,11 @@ export class KnowledgeStore {
 
   async setEmbeddings(rows: { id: string; embedding: number[] }[], model: string): Promise<void> {
     if (rows.length === 0) return
+    const vector = await this.#vector()
     await this.db.asService((tx) =>
       tx.query(
         `update public.knowledge_chunks c
-            set embedding = r.embedding::extensions.vector, embedding_model = $2
+            set embedding = r.embedding::${vector}, embedding_model = $2
            from jsonb_to_recordset($1::text::jsonb) as r(id uuid, embedding text)
           where c.id = r.id`,
         [JSON.stringify(rows.map((r) => ({ id: r.id, embedding: toVectorLiteral(r.embedding) }))), model],
