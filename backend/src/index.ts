@@ -62,6 +62,10 @@ const app = newApp(services)
 // Expired conversations are removed hourly in process (and on demand by an admin).
 services.conversations.startCleanupJob(60 * 60 * 1000)
 const server = await listen()
+// Before the "listening" line: a supervisor that signals as soon as it reads it must meet our
+// handler, not the default action (which would exit without closing PGlite).
+process.once('SIGTERM', () => void shutdown('SIGTERM'))
+process.once('SIGINT', () => void shutdown('SIGINT'))
 logger.info({ url: server.url.href, port: server.port, version: services.version }, 'listening')
 
 async function listen() {
@@ -124,6 +128,3 @@ async function shutdown(signal: string) {
   logger.info('stopped')
   process.exit(0)
 }
-
-process.once('SIGTERM', () => void shutdown('SIGTERM'))
-process.once('SIGINT', () => void shutdown('SIGINT'))
