@@ -8,6 +8,7 @@ import { accessLog } from '@/lib/http/access-log'
 import { cors } from '@/lib/http/cors'
 import { jsonBody } from '@/lib/http/json-body'
 import { apiRateLimit } from '@/lib/http/rate-limit'
+import { VerifyGate } from '@/lib/http/verify-gate'
 import { adminRoutes } from '@/routes/admin'
 import { aiRoutes } from '@/routes/ai'
 import { assessmentRoutes } from '@/routes/assessments'
@@ -17,6 +18,12 @@ import { registerDocs } from '@/routes/docs'
 import { healthRoutes } from '@/routes/health'
 import { ragRoutes } from '@/routes/rag'
 import { createRouter } from '@/routes/router'
+
+/**
+ * Per client address: 8 token verifications in flight (a NAT full of people signing in is
+ * served at once), 1 once the address has spent its refused-token quota, 64 waiting at most.
+ */
+const VERIFY_GATE = { perAddress: 8, lockedPerAddress: 1, maxWaiting: 64 }
 
 /**
  * The Hono app: middleware in the order each request meets it, then the routes. Built from an
@@ -31,6 +38,7 @@ export function newApp(container: Container) {
     rateLimiter: container.rateLimiter,
     logger: container.logger,
     trustProxy: config.http.trustProxy,
+    verifyGate: new VerifyGate(VERIFY_GATE),
   }
 
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: 200 }))
@@ -42,8 +50,10 @@ export function newApp(container: Container) {
   app.use(accessLog(container.logger, container.metrics))
   app.use(secureHeaders())
   app.use('/api/*', cors({ origins: config.http.corsOrigins }))
-  // Every API request is limited once, before its body is read: per user by its auth
-  // middleware, or here per client address when it is anonymous (see apiRateLimit).
+  // Every API request is limited once: here per client address when it is anonymous (before
+  // its body is read), or per user by the route's auth middleware — which runs after the body
+  // checks below, so a request with a token meets the size and JSON checks first (they cost
+  // no more than answering it).
   const { policies } = container.rateLimiter
   if (policies.api || policies.anon) app.use('/api/*', apiRateLimit())
   // Body checks are registered for the methods that carry bodies only, so the router never

@@ -161,6 +161,8 @@ const schema = z
     LANGSMITH_PROJECT: z.preprocess(unsetIfEmpty, z.string().default('pilar-backend')),
     /** Traces carry lengths and hashes of chat text, passages and results, not the text itself. */
     LANGSMITH_REDACT: flag(true),
+    /** HMAC key of those hashes; unset: random per process (equal texts match within one process). */
+    LANGSMITH_REDACT_KEY: secret(16),
     /** Local HS256 auth under NODE_ENV=production is refused unless this says it is meant. */
     ALLOW_LOCAL_AUTH_IN_PRODUCTION: flag(false),
     REDIS_URL: url(['redis:', 'rediss:']),
@@ -291,6 +293,7 @@ const schema = z
           endpoint: env.LANGSMITH_ENDPOINT,
           project: env.LANGSMITH_PROJECT,
           redact: env.LANGSMITH_REDACT,
+          redactKey: env.LANGSMITH_REDACT_KEY,
         },
         breaker,
       },

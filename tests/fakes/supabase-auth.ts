@@ -14,6 +14,9 @@ export class FakeSupabaseAuth {
   calls = { user: 0, logout: 0 }
   /** Added before every answer. */
   latencyMs = 0
+  /** `GET /user` requests being answered right now, and the most there have been at once. */
+  inFlight = 0
+  maxInFlight = 0
   /** When set, every request is answered with this status (e.g. 500, 503, 429). */
   failWith: number | null = null
   /** `retry-after` sent with a 429. */
@@ -40,6 +43,7 @@ export class FakeSupabaseAuth {
 
   reset(): void {
     this.calls = { user: 0, logout: 0 }
+    this.maxInFlight = 0
     this.latencyMs = 0
     this.failWith = null
   }
@@ -50,7 +54,16 @@ export class FakeSupabaseAuth {
       url.pathname === '/auth/v1/user' ? 'user' : url.pathname === '/auth/v1/logout' ? 'logout' : null
     if (!endpoint) return Response.json({ code: 'not_found', msg: 'Not found' }, { status: 404 })
     this.calls[endpoint]++
-    if (this.latencyMs > 0) await Bun.sleep(this.latencyMs)
+    if (endpoint === 'user') this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight)
+    try {
+      if (this.latencyMs > 0) await Bun.sleep(this.latencyMs)
+      return await this.#answer(request, endpoint)
+    } finally {
+      if (endpoint === 'user') this.inFlight--
+    }
+  }
+
+  async #answer(request: Request, endpoint: 'user' | 'logout'): Promise<Response> {
     if (this.failWith === 429) {
       return Response.json(
         { code: 'over_request_rate_limit', msg: 'Rate limit exceeded' },

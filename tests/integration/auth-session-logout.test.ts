@@ -56,6 +56,29 @@ describe('local mode: logout ends the session', () => {
     expect(await me(fresh.request, s.refreshed)).toBe(401)
     expect(await me(fresh.request, s.otherSession)).toBe(200)
   })
+
+  test('the revocation outlives the presented token: a later-expiring token of the session stays refused after a purge', async () => {
+    const sub = crypto.randomUUID()
+    const sessionId = crypto.randomUUID()
+    // exp is in whole seconds: start early in a second, so the short token lives ≥ 200 ms.
+    if (Date.now() % 1000 > 800) await Bun.sleep(1000 - (Date.now() % 1000))
+    const shortLived = await signToken(TEST_JWT_SECRET, { sub, sessionId, expiresIn: 1 })
+    const later = await signToken(TEST_JWT_SECRET, { sub, sessionId, expiresIn: 3_600 })
+    expect(await logout(t.request, shortLived)).toBe(204)
+    // Past the presented token's exp (whole seconds), then another logout purges expired rows.
+    const exp = (
+      JSON.parse(Buffer.from(shortLived.split('.')[1] ?? '', 'base64url').toString()) as { exp: number }
+    ).exp
+    await Bun.sleep(Math.max(0, exp * 1000 - Date.now()) + 20)
+    expect(await logout(t.request, await signToken(TEST_JWT_SECRET, { expiresIn: 60 }))).toBe(204)
+    const fresh = await testApp(LOCAL_AUTH)
+    expect(await me(fresh.request, later)).toBe(401)
+  })
+
+  test('a token living longer than 30 days (exp − iat) is refused: no revocation row would outlive it', async () => {
+    expect(await me(t.request, await signToken(TEST_JWT_SECRET, { expiresIn: 30 * 86_400 }))).toBe(200)
+    expect(await me(t.request, await signToken(TEST_JWT_SECRET, { expiresIn: 30 * 86_400 + 1 }))).toBe(401)
+  })
 })
 
 describe('Supabase mode: logout ends the session', () => {

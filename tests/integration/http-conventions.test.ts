@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
+import { setTimeout as wait } from 'node:timers/promises'
 import { createRoute, z } from '@hono/zod-openapi'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
@@ -33,11 +34,12 @@ beforeAll(async () => {
     throw new Error('connection to 10.1.2.3 failed: password authentication failed for user "postgres"')
   })
   // Each waits for the client to hang up, then fails: with a bug, or with the abort itself.
-  const afterAbort = (fail: (signal: AbortSignal) => never) => async (c: { req: { raw: Request } }) => {
-    const { signal } = c.req.raw
-    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
-    fail(signal)
-  }
+  const afterAbort =
+    (fail: (signal: AbortSignal) => never | Promise<never>) => async (c: { req: { raw: Request } }) => {
+      const { signal } = c.req.raw
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+      await fail(signal)
+    }
   t.app.get(
     '/api/v1/test/bug-after-abort',
     afterAbort(() => {
@@ -52,9 +54,30 @@ beforeAll(async () => {
   )
   t.app.get(
     '/api/v1/test/abort-error',
-    afterAbort(() => {
-      // What fetch, streams and most SDKs throw when their signal fires.
-      throw new DOMException('The operation was aborted', 'AbortError')
+    afterAbort(async (signal) => {
+      // An abortable API given the request's signal: an AbortError of its own, caused by the reason.
+      await wait(60_000, undefined, { signal })
+      throw new Error('unreachable')
+    }),
+  )
+  // Our own deadline or controller firing after the client left: a failure of ours, not the client's.
+  const ownAbort = (own: () => AbortSignal) =>
+    afterAbort(async () => {
+      const signal = own()
+      if (!signal.aborted)
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+      throw signal.reason
+    })
+  t.app.get(
+    '/api/v1/test/own-timeout-after-abort',
+    ownAbort(() => AbortSignal.timeout(1)),
+  )
+  t.app.get(
+    '/api/v1/test/own-abort-after-abort',
+    ownAbort(() => {
+      const own = new AbortController()
+      own.abort()
+      return own.signal
     }),
   )
   t.app.get(
@@ -279,7 +302,20 @@ describe('errors once the client has gone', () => {
     expect(lines.some((l) => l.msg === 'client closed the request')).toBe(false)
   })
 
-  test('the abort itself — its reason, an AbortError, or an error caused by it — is a 499 at info', async () => {
+  test('our own TimeoutError / AbortError after the client hung up is a 500 at error level, not a 499', async () => {
+    for (const path of ['/api/v1/test/own-timeout-after-abort', '/api/v1/test/own-abort-after-abort']) {
+      const { status, lines } = await hangUp(path, `gone-own-${path.length}`)
+      expect(status).toBe(500)
+      expect(lines.find((l) => l.msg === 'unhandled error')).toMatchObject({
+        level: 'error',
+        err: expect.objectContaining({ name: path.includes('timeout') ? 'TimeoutError' : 'AbortError' }),
+      })
+      expect(lines.find((l) => l.msg === 'request')).toMatchObject({ status: 500, level: 'error' })
+      expect(lines.some((l) => l.msg === 'client closed the request')).toBe(false)
+    }
+  })
+
+  test('the abort itself — its reason, an AbortError caused by it, or an error caused by it — is a 499 at info', async () => {
     for (const path of [
       '/api/v1/test/abort-reason',
       '/api/v1/test/abort-error',

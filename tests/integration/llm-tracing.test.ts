@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { createHmac } from 'node:crypto'
 import { FakeLangSmith } from '@tests/fakes/langsmith'
 import { FakeOpenAI } from '@tests/fakes/openai'
 import { testApp, testConfig } from '@tests/helpers/app'
@@ -93,38 +94,60 @@ test('LangSmith being down changes nothing for users', async () => {
   await router.tracer.flush(2_000) // bounded, and never throws
 })
 
-/** What a redacted run shows of a text: its length and the first 16 hex digits of its SHA-256. */
-const textFingerprint = (text: string) => ({
+/** The plain SHA-256 prefix of a text: what a third party can compute for any guess. */
+const sha256Prefix = (text: string) => new Bun.CryptoHasher('sha256').update(text).digest('hex').slice(0, 16)
+/** What a redacted run shows of a text under `key`: its length and an HMAC-SHA-256 prefix. */
+const keyedFingerprint = (text: string, key: string) => ({
   length: text.length,
-  sha256: new Bun.CryptoHasher('sha256').update(text).digest('hex').slice(0, 16),
+  hmac: createHmac('sha256', key).update(text).digest('hex').slice(0, 16),
 })
 
 type TracedRun = { inputs: { messages: Record<string, unknown>[] }; outputs?: Record<string, unknown> }
 
-test('by default (LANGSMITH_REDACT unset) runs carry lengths and hashes, never the chat text', async () => {
+/** The user message's fingerprint in the one run a chat through `router` sends. */
+async function tracedUserMessage(router: LlmRouter, message: string) {
   langsmith.runs = []
-  const message = `My scores were 87 and 12, please keep this private ${crypto.randomUUID()}`
-  const router = configuredRouter()
   expect((await chat(router, message)).status).toBe(200)
   await router.tracer.flush(5_000)
   expect(langsmith.runs).toHaveLength(1)
-  const sent = JSON.stringify(langsmith.runs)
-  expect(sent).not.toContain(message)
-  expect(sent).not.toContain(openai.replyText)
   const [run] = langsmith.runs as TracedRun[]
-  const { length, sha256 } = textFingerprint(message)
-  expect(run?.inputs.messages).toContainEqual({
+  return { run, sent: run?.inputs.messages.find((m) => m.role === 'user') }
+}
+
+test('by default (LANGSMITH_REDACT unset) runs carry lengths and keyed hashes, never the chat text', async () => {
+  const message = `My scores were 87 and 12, please keep this private ${crypto.randomUUID()}`
+  const { run, sent } = await tracedUserMessage(configuredRouter(), message)
+  const raw = JSON.stringify(langsmith.runs)
+  expect(raw).not.toContain(message)
+  expect(raw).not.toContain(openai.replyText)
+  expect(sent).toEqual({
     role: 'user',
-    content_length: length,
-    content_sha256: sha256,
+    content_length: message.length,
+    content_hmac: expect.stringMatching(/^[0-9a-f]{16}$/),
   })
   for (const m of run?.inputs.messages ?? [])
-    expect(Object.keys(m).sort()).toEqual(['content_length', 'content_sha256', 'role'])
+    expect(Object.keys(m).sort()).toEqual(['content_hmac', 'content_length', 'role'])
   expect(run?.outputs).toMatchObject({
     text_length: openai.replyText.length,
-    text_sha256: textFingerprint(openai.replyText).sha256,
+    text_hmac: expect.stringMatching(/^[0-9a-f]{16}$/),
   })
   expect(run?.outputs).not.toHaveProperty('text')
+})
+
+test('a fingerprint is an HMAC under LANGSMITH_REDACT_KEY, not a plain SHA-256 a guess can confirm', async () => {
+  const key = 'a-redaction-key-of-the-deployment'
+  const score = 'I scored 87'
+  const first = await tracedUserMessage(configuredRouter({ LANGSMITH_REDACT_KEY: key }), score)
+  const second = await tracedUserMessage(configuredRouter({ LANGSMITH_REDACT_KEY: key }), score)
+  const unkeyed = await tracedUserMessage(configuredRouter(), score)
+  expect(first.sent?.content_hmac).not.toBe(sha256Prefix(score))
+  expect(unkeyed.sent?.content_hmac).not.toBe(sha256Prefix(score))
+  expect(first.sent?.content_hmac).toBe(keyedFingerprint(score, key).hmac)
+  // Two routers (instances) with the same key: equal texts match across them.
+  expect(second.sent?.content_hmac).toBe(first.sent?.content_hmac)
+  // Without a key, a random one of this process: not the configured key's fingerprint.
+  expect(unkeyed.sent?.content_hmac).not.toBe(first.sent?.content_hmac)
+  expect(first.run?.outputs?.text_hmac).toBe(keyedFingerprint(openai.replyText, key).hmac)
 })
 
 test('LANGSMITH_REDACT=false sends the messages and the answer as they are', async () => {

@@ -39,6 +39,27 @@ describe('/health and /ready', () => {
     expect(await response.json()).toMatchObject({ status: 'not_ready', shutting_down: true })
   })
 
+  test('concurrent /ready calls share one database probe, and draining still shows at once', async () => {
+    const probed = await testApp()
+    const { db } = probed.services
+    const ping = db.ping.bind(db)
+    let pings = 0
+    db.ping = () => {
+      pings++
+      return ping()
+    }
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, () => probed.request('/ready').then((r) => r.status)),
+    )
+    expect(statuses).toEqual(Array(20).fill(200))
+    expect(pings).toBe(1)
+    // Within the cache's second: the database part is reused, the drain is not.
+    probed.services.lifecycle.startDraining()
+    const response = await probed.request('/ready')
+    expect(response.status).toBe(503)
+    expect(await response.json()).toMatchObject({ status: 'not_ready', shutting_down: true })
+  })
+
   test('/ready answers 503 when a migration is pending', async () => {
     const behind = await testApp()
     behind.services.migrations.push({

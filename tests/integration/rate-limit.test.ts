@@ -305,8 +305,10 @@ describe('authenticated requests, per user (the shipped limits)', () => {
 describe('failed authentication per address (Supabase mode)', () => {
   const fake = new FakeSupabaseAuth().start()
   afterAll(() => fake.stop())
+  const forged = () => signToken('some-other-secret-entirely-000000')
 
-  test('a locked address: uncached tokens are refused before any auth-server call; cached ones are served', async () => {
+  test('a locked address: a fresh token that verifies is served, refused ones get 429; cached ones are served', async () => {
+    fake.reset()
     const app = await serve({
       SUPABASE_URL: fake.url,
       SUPABASE_ANON_KEY: fake.apiKey,
@@ -316,17 +318,54 @@ describe('failed authentication per address (Supabase mode)', () => {
       app.fetch('/api/v1/auth/me', { headers: { authorization: `Bearer ${token}` } })
     const known = await signToken(fake.secret)
     expect((await me(known)).status).toBe(200)
-    const forged = () => signToken('some-other-secret-entirely-000000')
     expect((await me(await forged())).status).toBe(401)
     expect((await me(await forged())).status).toBe(401)
-    const callsBefore = fake.calls.user
     const locked = await me(await forged())
     expect(locked.status).toBe(429)
     expect(((await locked.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED')
-    expect((await me(await signToken(fake.secret))).status).toBe(429)
-    expect(fake.calls.user).toBe(callsBefore)
+    // Someone else behind the same address signs in: verified upstream, and served.
+    const callsBefore = fake.calls.user
+    expect((await me(await signToken(fake.secret))).status).toBe(200)
+    expect(fake.calls.user).toBe(callsBefore + 1)
     expect((await me(known)).status).toBe(200)
   })
+
+  test('a burst of forged tokens from one address: at most 8 verifications in flight (1 once locked), the breaker stays closed, no 5xx', async () => {
+    fake.reset()
+    fake.latencyMs = 20
+    const app = await serve({
+      SUPABASE_URL: fake.url,
+      SUPABASE_ANON_KEY: fake.apiKey,
+      RATE_LIMIT_AUTH_FAILURES: '30',
+    })
+    const tokens = await Promise.all(Array.from({ length: 300 }, forged))
+    const codes = await Promise.all(
+      tokens.map(async (token) => {
+        const res = await app.fetch('/api/v1/auth/me', { headers: { authorization: `Bearer ${token}` } })
+        await res.arrayBuffer()
+        return res.status
+      }),
+    )
+    expect(codes.filter((code) => code !== 401 && code !== 429)).toEqual([])
+    expect(fake.maxInFlight).toBeLessThanOrEqual(8)
+    // 8 at a time, 64 waiting, the rest refused at once: far fewer calls than tokens.
+    expect(fake.calls.user).toBeLessThanOrEqual(8 + 64)
+    const ready = (await (await app.fetch('/ready')).json()) as { checks: { auth: { breaker?: string } } }
+    expect(ready.checks.auth.breaker).toBe('closed')
+    // Once locked, the address verifies one token at a time, and a real user is still served.
+    fake.maxInFlight = 0
+    const more = await Promise.all(Array.from({ length: 6 }, forged))
+    const valid = await signToken(fake.secret)
+    const late = await Promise.all(
+      [...more, valid].map((token) =>
+        app.fetch('/api/v1/auth/me', { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status),
+      ),
+    )
+    expect(fake.maxInFlight).toBe(1)
+    expect(late.at(-1)).toBe(200)
+    expect(late.slice(0, -1).every((code) => code === 429)).toBe(true)
+    fake.latencyMs = 0
+  }, 20_000)
 })
 
 /**

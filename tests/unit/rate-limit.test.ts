@@ -116,12 +116,7 @@ describe('fail open or closed, per policy', () => {
       const limiter = new RateLimiter(
         down,
         policiesFrom({ enabled: true, windowSeconds: 60, limits, failClosed }),
-        // The old shape took the setting here, for every policy at once.
-        {
-          failClosed,
-          logger: createLogger('silent'),
-          recorder: { rejected() {}, storeFailure() {} },
-        } as never,
+        { logger: createLogger('silent'), recorder: { rejected() {}, storeFailure() {} } },
       )
       const names = ['api', 'anon', 'ai', 'auth_failures'] as const
       return Object.fromEntries(

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { loadConfig } from '@/config'
 import { resolveLocalSecret } from '@/lib/auth/local-secret'
-import { localUserId, signLocalToken } from '@/lib/auth/local-tokens'
+import { localUserId, MAX_LOCAL_TOKEN_LIFETIME_SECONDS, signLocalToken } from '@/lib/auth/local-tokens'
 
 // `bun run token --email <e> [--admin] [--ttl 1h]`: prints a local-mode access token.
 
@@ -19,7 +19,8 @@ function parseTtl(text: string): number {
   if (!match) fail(`--ttl "${text}" is not a duration.\n${USAGE}`)
   const seconds =
     Number(match[1]) * { s: 1, m: 60, h: 3_600, d: 86_400 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd']
-  if (seconds < 1 || seconds > 30 * 86_400) fail(`--ttl must be between 1s and 30d.\n${USAGE}`)
+  if (seconds < 1 || seconds > MAX_LOCAL_TOKEN_LIFETIME_SECONDS)
+    fail(`--ttl must be between 1s and 30d.\n${USAGE}`)
   return seconds
 }
 

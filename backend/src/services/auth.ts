@@ -75,35 +75,33 @@ export class AuthService implements Authenticator {
 
   /**
    * The user behind an `Authorization` header value, parsed and hashed once. A cached token is
-   * answered synchronously; anything else runs `beforeVerify` first and returns a promise.
-   * Throws (or rejects with) DomainError UNAUTHORIZED, or AuthUnavailableError.
+   * answered synchronously; on a miss `enter` is awaited before the verification (and its
+   * release called after it), and a promise is returned. Throws (or rejects with) DomainError
+   * UNAUTHORIZED, or AuthUnavailableError.
    */
   authenticate(
     header: string | undefined,
-    beforeVerify?: () => void | Promise<void>,
+    enter?: () => Promise<() => void>,
   ): Authenticated | Promise<Authenticated> {
     if (header === undefined) throw unauthenticated('A bearer token is required')
     const bearer = parseBearer(header)
     if (!bearer.ok) {
-      const refused = unauthenticated(
+      throw unauthenticated(
         bearer.reason === 'missing' ? 'A bearer token is required' : 'The bearer token is malformed',
       )
-      if (!beforeVerify) throw refused
-      return Promise.resolve(beforeVerify()).then(() => {
-        throw refused
-      })
     }
     const key = tokenKey(bearer.token)
     const cached = this.cache.peek(key)
     if (cached) return { user: cached, cached: true }
-    return this.#verify(bearer.token, key, beforeVerify)
+    return this.#verify(bearer.token, key, enter)
   }
 
-  async #verify(token: string, key: string, beforeVerify?: () => void | Promise<void>) {
-    await beforeVerify?.()
+  async #verify(token: string, key: string, enter?: () => Promise<() => void>) {
     let user: AuthUser | null
     try {
-      user = await this.cache.get(token, key)
+      // The gate is passed once per verification, inside the cache's single flight: 100
+      // requests with one new token are one upstream call and one slot.
+      user = await this.cache.get(token, key, enter)
     } catch (error) {
       if (error instanceof AuthUnavailableError) {
         this.logger.warn({ err: error.cause ?? error }, 'auth server unavailable')

@@ -28,6 +28,22 @@ export interface ReadyReport {
 
 const PING_TIMEOUT_MS = 2_000
 
+/**
+ * How long one database probe (ping + migration status) answers `/ready`. `/ready` is public
+ * and limited per address, so without TRUST_PROXY a flood through a load balancer shares the
+ * balancer's own quota; the cache keeps what such a flood costs to one probe a second, and
+ * concurrent calls share the probe in flight.
+ */
+export const READINESS_CACHE_MS = 1_000
+
+type StorageChecks = Pick<ReadyReport['checks'], 'database' | 'migrations'>
+
+/** A database probe; `settledAt` (performance.now()) unset while it is in flight. */
+interface StorageProbe {
+  result: Promise<StorageChecks>
+  settledAt?: number
+}
+
 /** What /ready looks at. */
 export interface ReadinessDeps {
   db: Database
@@ -51,6 +67,7 @@ export class ReadinessService {
   readonly #llm: LlmRouter
   readonly #rateLimiter: RateLimiter
   readonly #redis: RedisConnection | undefined
+  #probe: StorageProbe | undefined
 
   constructor(deps: ReadinessDeps) {
     this.#db = deps.db
@@ -63,15 +80,13 @@ export class ReadinessService {
     this.#redis = deps.redis
   }
 
+  /**
+   * The database part comes from a probe at most READINESS_CACHE_MS old (shared while in
+   * flight); everything else — draining, breakers, Redis — is read fresh on every call, so a
+   * drain or an opening breaker shows at once.
+   */
   async check(): Promise<ReadyReport> {
-    const database = await this.#database()
-    const migrations =
-      database.status === 'ok'
-        ? await migrationStatus(this.#db, this.#migrations).then(
-            (s) => ({ status: (s.pending.length === 0 ? 'ok' : 'error') as CheckStatus, ...s }),
-            () => ({ status: 'error' as const, applied: 0, pending: [] }),
-          )
-        : { status: 'error' as const, applied: 0, pending: [] }
+    const { database, migrations } = await this.#storage()
     const critical = database.status === 'ok' && migrations.status === 'ok'
     // An open auth breaker or unusable embeddings degrade rather than fail readiness: cached
     // tokens keep working and search falls back to full text.
@@ -98,6 +113,35 @@ export class ReadinessService {
       checks: { database, migrations, auth, embeddings, llm, rate_limits: rateLimits },
       shutting_down: this.#lifecycle.draining,
     }
+  }
+
+  #storage(): Promise<StorageChecks> {
+    const probe = this.#probe
+    if (
+      probe &&
+      (probe.settledAt === undefined || performance.now() - probe.settledAt < READINESS_CACHE_MS)
+    ) {
+      return probe.result
+    }
+    const next: StorageProbe = { result: this.#probeStorage() }
+    // Never rejects: #database and the migration status turn every failure into a check result.
+    void next.result.finally(() => {
+      next.settledAt = performance.now()
+    })
+    this.#probe = next
+    return next.result
+  }
+
+  async #probeStorage(): Promise<StorageChecks> {
+    const database = await this.#database()
+    const migrations =
+      database.status === 'ok'
+        ? await migrationStatus(this.#db, this.#migrations).then(
+            (s) => ({ status: (s.pending.length === 0 ? 'ok' : 'error') as CheckStatus, ...s }),
+            () => ({ status: 'error' as const, applied: 0, pending: [] }),
+          )
+        : { status: 'error' as const, applied: 0, pending: [] }
+    return { database, migrations }
   }
 
   #rateLimits(): ReadyReport['checks']['rate_limits'] {

@@ -1,9 +1,17 @@
 import { SignJWT } from 'jose'
 
+/**
+ * The longest lifetime (`exp − iat`) of a local-mode token: the most `bun run token --ttl`
+ * allows and `signLocalToken` signs. The verifier refuses longer-lived tokens (whoever signed
+ * them), so that a logout's revocation row only has to outlive the logout by this long (see
+ * `REVOCATION_RETENTION_SECONDS` in local-verifier.ts).
+ */
+export const MAX_LOCAL_TOKEN_LIFETIME_SECONDS = 30 * 86_400
+
 export interface LocalTokenRequest {
   email: string
   admin?: boolean
-  /** Lifetime in seconds. */
+  /** Lifetime in seconds, at most MAX_LOCAL_TOKEN_LIFETIME_SECONDS. */
   ttlSeconds: number
   /** Defaults to a stable id derived from the email, so a user keeps their data across tokens. */
   userId?: string
@@ -20,6 +28,9 @@ export function localUserId(email: string): string {
 
 /** Mints an HS256 access token with Supabase's claim shape. */
 export async function signLocalToken(secret: string, request: LocalTokenRequest): Promise<string> {
+  if (!(request.ttlSeconds >= 1 && request.ttlSeconds <= MAX_LOCAL_TOKEN_LIFETIME_SECONDS)) {
+    throw new RangeError(`ttlSeconds must be between 1 and ${MAX_LOCAL_TOKEN_LIFETIME_SECONDS}`)
+  }
   const now = Math.floor(Date.now() / 1000)
   return new SignJWT({
     email: request.email,

@@ -119,7 +119,15 @@ export class TokenCache {
    * Answers from memory synchronously — no promise on the hot path — and returns a promise
    * only when the verifier has to be asked. `key` is `tokenKey(token)`, when the caller has it.
    */
-  get(token: string, key = tokenKey(token)): AuthUser | null | Promise<AuthUser | null> {
+  get(
+    token: string,
+    key = tokenKey(token),
+    /**
+     * Awaited before the verifier is asked (and its release called after): the caller's gate
+     * on upstream calls. Requests that join a verification under way do not pass it again.
+     */
+    enter?: () => Promise<() => void>,
+  ): AuthUser | null | Promise<AuthUser | null> {
     const now = this.#now()
     const entry = this.#entries.get(key, now)
     if (entry) {
@@ -137,7 +145,7 @@ export class TokenCache {
       return inFlight.promise
     }
     const flight: Flight = { promise: Promise.resolve(null), stale: false }
-    flight.promise = this.#fill(key, token, flight).finally(() => {
+    flight.promise = this.#fill(key, token, flight, enter).finally(() => {
       if (this.#flights.get(key) === flight) this.#flights.delete(key)
     })
     this.#flights.set(key, flight)
@@ -221,12 +229,18 @@ export class TokenCache {
     }
   }
 
-  async #fill(key: string, token: string, flight: Flight): Promise<AuthUser | null> {
+  async #fill(
+    key: string,
+    token: string,
+    flight: Flight,
+    enter?: () => Promise<() => void>,
+  ): Promise<AuthUser | null> {
     // Not even shaped like a JWT: refuse without spending an upstream call.
     if (!isCompactJwt(token)) {
       this.#remember(key)
       return null
     }
+    const release = await enter?.()
     this.#counters.upstreamCalls++
     const started = performance.now()
     let outcome: Awaited<ReturnType<TokenVerifier['verify']>>
@@ -236,6 +250,7 @@ export class TokenCache {
       this.#counters.upstreamErrors++
       throw error
     } finally {
+      release?.()
       this.#latency.observe((performance.now() - started) / 1000)
     }
     if (!outcome.ok) {

@@ -62,19 +62,20 @@ export interface Authenticated {
 
 /**
  * Bearer header → user, for the auth middleware (AuthService implements it). The header is
- * parsed and hashed once. A cached token is answered synchronously; on a miss `beforeVerify`
- * runs first (it may throw to refuse the request) and a promise is returned. Throws a
- * DomainError UNAUTHORIZED for a missing, malformed or refused token, AuthUnavailableError when
- * the verifier cannot tell.
+ * parsed and hashed once. A cached token is answered synchronously; on a miss `enter` is awaited
+ * first — it may wait for a slot, or throw to refuse the request — and the release it returns
+ * is called once the verification has ended; a promise is returned. Throws a DomainError
+ * UNAUTHORIZED for a missing, malformed or refused token, AuthUnavailableError when the
+ * verifier cannot tell.
  */
 export interface Authenticator {
   /**
    * `local`: verifying a token is a signature check in this process; `supabase`: a cache miss
-   * costs a call to the auth server (the auth middleware guards only that call).
+   * costs a call to the auth server.
    */
   readonly mode: 'local' | 'supabase'
   authenticate(
     header: string | undefined,
-    beforeVerify?: () => void | Promise<void>,
+    enter?: () => Promise<() => void>,
   ): Authenticated | Promise<Authenticated>
 }

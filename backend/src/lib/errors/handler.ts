@@ -48,9 +48,15 @@ const CAUSE_DEPTH = 5
 
 /**
  * Whether `err` is the request's own abort (the client hung up), not just an error that
- * happened after it did: the signal's reason itself (or an error caused by it), or the
- * AbortError / TimeoutError an abortable API throws for that abort. Anything else is a real
- * failure even when the client has gone — a bug must not hide behind a disconnect.
+ * happened after it did: the signal's reason itself, or an error whose `cause` chain leads to
+ * it — the AbortError `node:timers/promises` and similar APIs throw (`cause: signal.reason`),
+ * an SDK's `APIUserAbortError` where it sets the caller signal's reason as `cause` (OpenAI's
+ * does on some paths), a wrapper of any of them. `fetch` and `AbortSignal.any` rethrow the
+ * reason itself, and the LLM providers and router turn any SDK abort into the caller signal's
+ * reason (`providerFailure`, `CallerAborted`), so a cause-less `APIUserAbortError` (Anthropic's,
+ * OpenAI's usual one) does not get here. An AbortError or TimeoutError
+ * by name alone is not enough: our own `AbortSignal.timeout` or controller firing after the
+ * client left is a real failure, and a bug must not hide behind a disconnect.
  */
 export function isClientAbort(err: unknown, signal: AbortSignal): boolean {
   if (!signal.aborted) return false
@@ -59,7 +65,7 @@ export function isClientAbort(err: unknown, signal: AbortSignal): boolean {
     if (cause === signal.reason) return true
     cause = cause instanceof Error ? cause.cause : undefined
   }
-  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')
+  return false
 }
 
 /**

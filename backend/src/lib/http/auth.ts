@@ -31,14 +31,10 @@ function authenticate<E extends HttpEnv & MaybeAuthEnv>(c: Context<E>): Outcome 
   const header = c.req.header('authorization')
   let found: ReturnType<Authenticator['authenticate']>
   try {
-    // Local verification is a signature check: every token is verified, so one that verifies
-    // is never refused, whoever shares its address. In Supabase mode an uncached token costs a
-    // call to the auth server: an address that has sent too many refused tokens is stopped
-    // first (a cached token is answered before this runs).
-    found = authenticator.authenticate(
-      header,
-      authenticator.mode === 'local' ? undefined : () => notLocked(c, rateLimiter),
-    )
+    // Every token is verified — one that verifies is never refused, whoever shares its
+    // address — but through the address's verification gate (see verify-gate.ts): an address
+    // that has sent too many refused tokens verifies one at a time.
+    found = authenticator.authenticate(header, () => enterGate(c, rateLimiter))
   } catch (error) {
     return failed(c, rateLimiter, header, error)
   }
@@ -66,10 +62,12 @@ async function failed<E extends HttpEnv>(
   throw await refused(c, limiter, header, error.message)
 }
 
-async function notLocked<E extends HttpEnv>(c: Context<E>, limiter: RateLimiter): Promise<void> {
-  const found = limiter.check('auth_failures', ipKey(c), false)
+async function enterGate<E extends HttpEnv>(c: Context<E>, limiter: RateLimiter): Promise<() => void> {
+  const subject = ipKey(c)
+  const found = limiter.check('auth_failures', subject, false)
   const before = found instanceof Promise ? await found : found
-  if (before && !before.allowed) throw rateLimited(before, LOCKED)
+  // Spent, or the store cannot tell (auth_failures fails closed): the slow lane.
+  return c.get('http').verifyGate.acquire(subject, before !== null && !before.allowed)
 }
 
 /**

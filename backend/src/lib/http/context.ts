@@ -1,6 +1,7 @@
 import type { Server } from 'bun'
 import type { TrustProxy } from '@/config'
 import type { Authenticator } from '@/lib/auth/types'
+import type { VerifyGate } from '@/lib/http/verify-gate'
 import type { Logger } from '@/lib/log'
 import type { RateLimiter } from '@/lib/ratelimit/limiter'
 
@@ -14,6 +15,8 @@ export interface HttpDeps {
   rateLimiter: RateLimiter
   logger: Logger
   trustProxy: TrustProxy
+  /** Bounds each client address's token verifications in flight (lib/http/verify-gate.ts). */
+  verifyGate: VerifyGate
 }
 
 /** The context every lib/http middleware shares; the app's own `HttpEnv` extends it. */

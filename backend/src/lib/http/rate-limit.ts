@@ -72,8 +72,22 @@ export function limitsPerUser<M extends object>(middleware: M): M {
   return middleware
 }
 
+// Hono wraps a sub-router's handlers when that router has its own onError or notFound; the
+// wrapped function is kept under this key (hono's findTargetHandler unwraps the same way).
+const COMPOSED_HANDLER = '__COMPOSED_HANDLER'
+
+function unwrapped(handler: unknown): unknown {
+  let target = handler
+  while (typeof target === 'function' && COMPOSED_HANDLER in target) {
+    target = (target as unknown as Record<string, unknown>)[COMPOSED_HANDLER]
+  }
+  return target
+}
+
 function routeLimitsPerUser(c: Context): boolean {
-  for (const route of matchedRoutes(c)) if (LIMITS_PER_USER.has(route.handler)) return true
+  for (const route of matchedRoutes(c)) {
+    if (LIMITS_PER_USER.has(unwrapped(route.handler) as object)) return true
+  }
   return false
 }
 

@@ -31,7 +31,8 @@ export interface LlmRouterOptions {
   anthropic: ChatProviderOptions
   /**
    * LangSmith tracing (LANGSMITH_*); `endpoint` unset means the SDK's default; `redact`
-   * (LANGSMITH_REDACT) sends texts' lengths and hashes instead of the texts.
+   * (LANGSMITH_REDACT) sends texts' lengths and keyed hashes instead of the texts, keyed with
+   * `redactKey` (LANGSMITH_REDACT_KEY; unset: a random key per process).
    */
   langsmith: {
     enabled: boolean
@@ -39,6 +40,7 @@ export interface LlmRouterOptions {
     endpoint: string | undefined
     project: string
     redact: boolean
+    redactKey: string | undefined
   }
   /** One breaker per provider, all with these thresholds. */
   breaker: BreakerThresholds
@@ -79,6 +81,7 @@ export function createLlmRouter(
           apiKey: langsmith.apiKey,
           project: langsmith.project,
           redact: langsmith.redact,
+          redactKey: langsmith.redactKey,
         },
         logger,
       )

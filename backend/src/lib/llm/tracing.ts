@@ -42,18 +42,30 @@ export interface LangSmithTracerOptions {
   apiKey: string | undefined
   project: string
   /**
-   * LANGSMITH_REDACT (default on): runs carry each text's length and a hash instead of the text.
-   * Chat messages, grounding passages and assessment results are personal data that should not
-   * leave for a third party by default; equal hashes still show repeated inputs.
+   * LANGSMITH_REDACT (default on): runs carry each text's length and a keyed hash instead of the
+   * text. Chat messages, grounding passages and assessment results are personal data that should
+   * not leave for a third party by default; equal fingerprints still show repeated inputs.
    */
   redact: boolean
+  /**
+   * LANGSMITH_REDACT_KEY: the HMAC key of the fingerprints. Unset: a random key per process, so
+   * equal texts match only within one process's (one worker's, one run's) traces.
+   */
+  redactKey?: string | undefined
 }
 
-/** A text as a redacted trace shows it: its length and the first 16 hex digits of its SHA-256. */
-export function textFingerprint(text: string): { length: number; sha256: string } {
+/** The fingerprint key when LANGSMITH_REDACT_KEY is unset: random, never leaves this process. */
+const PROCESS_REDACT_KEY = crypto.getRandomValues(new Uint8Array(32))
+
+/**
+ * A text as a redacted trace shows it: its length and the first 16 hex digits of its
+ * HMAC-SHA-256 under a server-side key. Keyed, because a plain hash of a short text (a score, a
+ * "yes") can be confirmed offline by whoever holds the trace by hashing the guesses.
+ */
+export function textFingerprint(text: string, key: string | Uint8Array): { length: number; hmac: string } {
   return {
     length: text.length,
-    sha256: new Bun.CryptoHasher('sha256').update(text).digest('hex').slice(0, 16),
+    hmac: new Bun.CryptoHasher('sha256', key).update(text).digest('hex').slice(0, 16),
   }
 }
 
@@ -63,6 +75,7 @@ export class LangSmithTracer implements LlmTracer {
   readonly #pending = new Set<Promise<unknown>>()
   readonly #project: string
   readonly #redact: boolean
+  readonly #redactKey: string | Uint8Array
 
   constructor(
     options: LangSmithTracerOptions,
@@ -70,6 +83,7 @@ export class LangSmithTracer implements LlmTracer {
   ) {
     this.#project = options.project
     this.#redact = options.redact
+    this.#redactKey = options.redactKey ?? PROCESS_REDACT_KEY
     this.#client = new Client({
       apiUrl: options.apiUrl,
       apiKey: options.apiKey,
@@ -85,8 +99,8 @@ export class LangSmithTracer implements LlmTracer {
     if (!this.#redact) return { messages: run.messages }
     return {
       messages: run.messages.map((m) => {
-        const { length, sha256 } = textFingerprint(m.content)
-        return { role: m.role, content_length: length, content_sha256: sha256 }
+        const { length, hmac } = textFingerprint(m.content, this.#redactKey)
+        return { role: m.role, content_length: length, content_hmac: hmac }
       }),
     }
   }
@@ -94,8 +108,8 @@ export class LangSmithTracer implements LlmTracer {
   #outputs(run: LlmRunRecord) {
     if (run.output === undefined) return undefined
     if (!this.#redact) return { text: run.output, usage: run.usage }
-    const { length, sha256 } = textFingerprint(run.output)
-    return { text_length: length, text_sha256: sha256, usage: run.usage }
+    const { length, hmac } = textFingerprint(run.output, this.#redactKey)
+    return { text_length: length, text_hmac: hmac, usage: run.usage }
   }
 
   record(run: LlmRunRecord): void {

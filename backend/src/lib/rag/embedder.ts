@@ -45,7 +45,7 @@ export function assertEmbedding(vector: readonly number[]): void {
   }
 }
 
-/** pgvector's text form, bound as `$n::text::extensions.vector`. */
+/** pgvector's text form, bound as `$n::text` and cast to the vector type (in whichever schema pgvector lives). */
 export function toVectorLiteral(vector: readonly number[]): string {
   assertEmbedding(vector)
   return `[${vector.join(',')}]`

@@ -50,8 +50,9 @@ const route = createRoute({
   path: '/ready',
   tags: ['Operations'],
   summary: 'Readiness: database reachable, migrations applied, not shutting down',
-  // Public, and each call pings the database: limited per address (the `anon` limit, in a
-  // namespace of its own, so a balancer's probes never compete with anonymous API traffic).
+  // Public, and it probes the database (at most once a second, see READINESS_CACHE_MS): limited
+  // per address (the `anon` limit, in a namespace of its own, so a balancer's probes never
+  // compete with anonymous API traffic).
   middleware: guards(rateLimit({ policy: 'ready', key: 'ip' })),
   responses: {
     200: jsonResponse(ReadySchema, 'Ready to serve'),
