@@ -36,7 +36,6 @@ const route = createRoute({
 
 export const registerGetCoaching = (router: Router) =>
   router.openapi(route, async (c) => {
-    const { assessment_id, message } = c.req.valid('json')
     const coaching = c.get('services').coaching
-    return c.json(await coaching.coach(c.get('user'), assessment_id, message, c.req.raw.signal), 200)
+    return c.json(await coaching.coach(c.get('user'), c.req.valid('json'), c.req.raw.signal), 200)
   })

@@ -46,6 +46,6 @@ const route = createRoute({
 export const registerCreateQuizQuestions = (router: Router) =>
   router.openapi(route, async (c) => {
     const quiz = c.get('services').quiz
-    const questions = await quiz.questions(c.req.valid('json'), c.req.raw.signal, c.get('user').idHash)
+    const questions = await quiz.questions(c.get('user'), c.req.valid('json'), c.req.raw.signal)
     return c.json({ questions }, 200)
   })

@@ -57,8 +57,12 @@ export class CoachingService {
     private readonly maxOutputTokens: number,
   ) {}
 
-  async coach(user: AuthUser, assessmentId: string, message: string | undefined, signal: AbortSignal) {
-    const assessment = await this.assessments.get(user, assessmentId) // 404 when not the caller's
+  async coach(
+    user: AuthUser,
+    { assessment_id, message }: { assessment_id: string; message?: string },
+    signal: AbortSignal,
+  ) {
+    const assessment = await this.assessments.get(user, assessment_id) // 404 when not the caller's
     const results = assessment.results
     if (!results) throw conflict('Complete the assessment first; coaching works from its results')
     const forces = (await this.knowledge.forces(assessment.pillar_id)).forces

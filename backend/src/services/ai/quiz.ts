@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { AuthUser } from '@/lib/auth/types'
 import type { LlmRouter } from '@/lib/llm/router'
 import { completeJson } from '@/lib/llm/structured'
 import { storableDeep } from '@/lib/text'
@@ -49,9 +50,9 @@ export class QuizService {
   ) {}
 
   async questions(
+    user: Pick<AuthUser, 'idHash'>,
     input: { pillar_id: PillarId; mode: Mode; count: number; difficulty?: Difficulty },
     signal: AbortSignal,
-    userHash?: string,
   ): Promise<QuizQuestion[]> {
     const { forces } = await this.knowledge.forces(input.pillar_id)
     const forceKeys = forces.map((f) => f.key)
@@ -76,7 +77,7 @@ export class QuizService {
     const answer = await completeJson(quizSchema(forceKeys, input.count), request, {
       llm: this.llm,
       signal,
-      trace: { feature: 'quiz', userHash },
+      trace: { feature: 'quiz', userHash: user.idHash },
       localFallback: () => ({
         questions: this.#fromFramework(input.pillar_id, input.mode, forces, difficulty).slice(0, input.count),
       }),
