@@ -18,6 +18,7 @@ import { registerDocs } from '@/routes/docs'
 import { healthRoutes } from '@/routes/health'
 import { ragRoutes } from '@/routes/rag'
 import { createRouter } from '@/routes/router'
+import { teamRoutes } from '@/routes/teams'
 
 /**
  * Per client address: 8 token verifications in flight (a NAT full of people signing in is
@@ -84,6 +85,7 @@ export function newApp(container: Container) {
   app.route('/', ragRoutes)
   app.route('/', aiRoutes)
   app.route('/', conversationRoutes)
+  app.route('/', teamRoutes)
   app.route('/', adminRoutes(access))
   registerDocs(app, container.version)
 

@@ -221,6 +221,10 @@ const schema = z
         .default('info'),
     ),
     CONVERSATION_TTL_DAYS: int(7, 1, 365),
+    /** Members a team may have; joins past it are refused (409), exactly, under concurrency. */
+    TEAM_MAX_MEMBERS: int(200, 1, 100_000),
+    /** Completed assessments a closed round needs before its aggregate is shown (never below 2). */
+    TEAM_MIN_RESULTS: int(3, 2, 1_000),
     /** How often a quiet SSE stream gets a `: ping` comment. */
     STREAM_HEARTBEAT_MS: int(15_000, 10, 120_000),
     /** Seconds a keep-alive connection may sit without bytes before Bun closes it (Bun's cap: 255). */
@@ -314,6 +318,7 @@ const schema = z
         memoryMaxKeys: env.RATE_LIMIT_MEMORY_MAX_KEYS,
       },
       redis: { url: env.REDIS_URL, commandTimeoutMs: env.REDIS_TIMEOUT_MS },
+      teams: { maxMembers: env.TEAM_MAX_MEMBERS, minResults: env.TEAM_MIN_RESULTS },
       http: {
         corsOrigins: env.CORS_ORIGINS,
         trustProxy: env.TRUST_PROXY,

@@ -32,9 +32,15 @@ import { AssessmentStore } from '@/services/assessments/store'
 import { AuthService } from '@/services/auth'
 import { ConversationService } from '@/services/conversations/service'
 import { ConversationStore } from '@/services/conversations/store'
+import { Housekeeping } from '@/services/housekeeping'
 import { KnowledgeService } from '@/services/knowledge/service'
 import { KnowledgeStore } from '@/services/knowledge/store'
 import { ReadinessService } from '@/services/readiness'
+import { InvitationService } from '@/services/teams/invitations'
+import { RoundService } from '@/services/teams/rounds'
+import { RoundStore } from '@/services/teams/rounds-store'
+import { TeamService } from '@/services/teams/service'
+import { TeamStore } from '@/services/teams/store'
 import packageJson from '../../package.json' with { type: 'json' }
 
 /** Where the SQL migrations live: the same files the Supabase CLI applies. */
@@ -64,6 +70,11 @@ export interface Container {
   guidance: GuidanceService
   quiz: QuizService
   analyze: AnalyzeService
+  teams: TeamService
+  invitations: InvitationService
+  rounds: RoundService
+  /** The hourly job (conversations, invitations, due rounds); index.ts starts it. */
+  housekeeping: Housekeeping
   /** Releases everything `buildContainer` opened (the database last). */
   close(): Promise<void>
 }
@@ -170,6 +181,13 @@ export async function buildContainer(
   const guidance = new GuidanceService(knowledge, llm, config.LLM_MAX_OUTPUT_TOKENS)
   const quiz = new QuizService(knowledge, llm, config.LLM_MAX_OUTPUT_TOKENS)
   const analyze = new AnalyzeService(knowledge, knowledge.embedder)
+  const teamStore = new TeamStore(db)
+  // The SQL functions read the cap and the minimum from the database, never from a caller.
+  await teamStore.saveSettings(config.teams.maxMembers, config.teams.minResults)
+  const teams = new TeamService(teamStore)
+  const invitations = new InvitationService(teamStore, teams)
+  const rounds = new RoundService(new RoundStore(db), teams, assessments)
+  const housekeeping = new Housekeeping(conversations, teamStore, logger)
   return {
     config,
     logger,
@@ -191,8 +209,12 @@ export async function buildContainer(
     guidance,
     quiz,
     analyze,
+    teams,
+    invitations,
+    rounds,
+    housekeeping,
     async close() {
-      conversations.stop()
+      housekeeping.stop()
       // Traces are sent in the background; give the pending ones a moment, never longer.
       await llm.tracer.flush(2_000)
       redisListener?.close()

@@ -59,8 +59,9 @@ if (isPrimary) {
 }
 
 const app = newApp(services)
-// Expired conversations are removed hourly in process (and on demand by an admin).
-services.conversations.startCleanupJob(60 * 60 * 1000)
+// Hourly in process: expired conversations removed (also on demand by an admin), expired team
+// invitations marked, rounds past closes_at closed (reads close them too).
+services.housekeeping.start(60 * 60 * 1000)
 const server = await listen()
 // Before the "listening" line: a supervisor that signals as soon as it reads it must meet our
 // handler, not the default action (which would exit without closing PGlite).

@@ -42,3 +42,21 @@ export function decodeCursor(cursor: string): Keyset {
     ])
   }
 }
+
+/**
+ * One page of a keyset list: the store read `limit + 1` rows, so an extra row means another
+ * page exists, and its cursor is the last returned row's key.
+ */
+export function pageOf<Row extends { created_key: string }, Out>(
+  rows: readonly Row[],
+  limit: number,
+  idOf: (row: Row) => string,
+  present: (row: Row) => Out,
+): { data: Out[]; next_cursor: string | null } {
+  const data = rows.slice(0, limit)
+  const last = data.at(-1)
+  return {
+    data: data.map(present),
+    next_cursor: rows.length > limit && last ? encodeCursor({ at: last.created_key, id: idOf(last) }) : null,
+  }
+}

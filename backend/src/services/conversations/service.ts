@@ -32,8 +32,6 @@ export const presentMessage = (row: MessageRow) => ({
 
 /** Listing, reading and deleting one's conversations; removing expired ones. */
 export class ConversationService {
-  #timer: Timer | undefined
-
   constructor(
     private readonly store: ConversationStore,
     private readonly logger: Logger,
@@ -71,19 +69,5 @@ export class ConversationService {
     const duration_ms = Math.round(performance.now() - started)
     if (deleted > 0) this.logger.info({ deleted, duration_ms }, 'expired conversations removed')
     return { deleted, duration_ms }
-  }
-
-  /** The periodic in-process cleanup; `stop()` ends it on shutdown. */
-  startCleanupJob(everyMs: number): void {
-    this.#timer = setInterval(() => {
-      this.cleanup().catch((error: unknown) =>
-        this.logger.error({ err: error }, 'conversation cleanup failed'),
-      )
-    }, everyMs)
-    this.#timer.unref?.()
-  }
-
-  stop(): void {
-    clearInterval(this.#timer)
   }
 }
