@@ -26,6 +26,7 @@ import { ChatService } from '@/services/ai/chat'
 import { CoachingService } from '@/services/ai/coaching'
 import { GuidanceService } from '@/services/ai/guidance'
 import { QuizService } from '@/services/ai/quiz'
+import { TeamCoachingService } from '@/services/ai/team-coaching'
 import { QuestionBank } from '@/services/assessments/question-bank'
 import { AssessmentService } from '@/services/assessments/service'
 import { AssessmentStore } from '@/services/assessments/store'
@@ -67,6 +68,7 @@ export interface Container {
   conversations: ConversationService
   chat: ChatService
   coaching: CoachingService
+  teamCoaching: TeamCoachingService
   guidance: GuidanceService
   quiz: QuizService
   analyze: AnalyzeService
@@ -187,6 +189,7 @@ export async function buildContainer(
   const teams = new TeamService(teamStore)
   const invitations = new InvitationService(teamStore, teams)
   const rounds = new RoundService(new RoundStore(db), teams, assessments)
+  const teamCoaching = new TeamCoachingService(rounds, knowledge, llm, config.LLM_MAX_OUTPUT_TOKENS)
   const housekeeping = new Housekeeping(conversations, teamStore, logger)
   return {
     config,
@@ -206,6 +209,7 @@ export async function buildContainer(
     conversations,
     chat,
     coaching,
+    teamCoaching,
     guidance,
     quiz,
     analyze,

@@ -415,7 +415,7 @@ end
 $$;
 
 -- The aggregate of a round's completed assessments up to p_cutoff, as one JSON object:
--- {n, pillar:{mean, sd, min, max}, forces:{key:{n, mean, sd, consensus}}}. Population standard
+-- {n, pillar:{mean, sd, min, max}, forces:{key:{n, mean, sd, consensus}}} (min and max null below 5). Population standard
 -- deviation (the members are the whole group, not a sample), so sd ≤ 50 on a 0..100 scale and
 -- consensus = 1 − sd/50 stays in 0..1 (clamped anyway). A force enters only when at least
 -- p_min members answered it: a force one person answered would be that person's score.
@@ -447,7 +447,13 @@ as $$
   )
   select jsonb_build_object(
     'n', pillar.n,
-    'pillar', jsonb_build_object('mean', pillar.mean, 'sd', pillar.sd, 'min', pillar.min, 'max', pillar.max),
+    -- The lowest and highest scores are each one member's own: shown only from 5 completions
+    -- (with 3, mean, min and max together are all three scores).
+    'pillar', jsonb_build_object(
+      'mean', pillar.mean, 'sd', pillar.sd,
+      'min', case when pillar.n >= 5 then pillar.min end,
+      'max', case when pillar.n >= 5 then pillar.max end
+    ),
     'forces', coalesce((
       select jsonb_object_agg(forces.key, jsonb_build_object(
         'n', forces.n,

@@ -129,6 +129,58 @@ describe('bodies over the wire (real process, raw HTTP/1.1)', () => {
   })
 })
 
+describe('team bodies over the wire (real process, raw HTTP/1.1)', () => {
+  const teamPost = async (path: string, body: string) => {
+    const user = await newUser()
+    const head = post(path, {
+      authorization: `Bearer ${user.token}`,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    })
+    return { user, response: await exchange(head, body) }
+  }
+
+  test('a team name with a NUL byte (escaped or raw) is a 400 naming the field, and no team is made', async () => {
+    for (const body of ['{"name": "Crew\\u0000"}', '{"name": "Crew\u0000"}']) {
+      const { user, response } = await teamPost('/api/v1/teams', body)
+      expect(response.status).toBe(400)
+      const error = JSON.parse(response.body).error as { code: string; details?: { field: string }[] }
+      expect(['VALIDATION_ERROR', 'INVALID_JSON']).toContain(error.code)
+      if (error.code === 'VALIDATION_ERROR') expect(error.details?.[0]?.field).toBe('body.name')
+      const list = await exchange(
+        requestHead('GET', '/api/v1/teams', { authorization: `Bearer ${user.token}` }),
+      )
+      expect(JSON.parse(list.body).data).toEqual([])
+    }
+  })
+
+  test('an unknown field, a wrong type and a chunked over-limit body are refused before anything is written', async () => {
+    expectApiError(
+      (await teamPost('/api/v1/teams', '{"name": "Crew", "owner_id": "x"}')).response,
+      400,
+      'VALIDATION_ERROR',
+    )
+    expectApiError(
+      (await teamPost('/api/v1/teams/join', '{"code": 12345678}')).response,
+      400,
+      'VALIDATION_ERROR',
+    )
+    const user = await newUser()
+    const head = post('/api/v1/teams', {
+      authorization: `Bearer ${user.token}`,
+      'content-type': 'application/json',
+      'transfer-encoding': 'chunked',
+    })
+    const piece = 'x'.repeat(64 * 1024)
+    const body = chunked(
+      '{"name": "',
+      ...Array.from({ length: 2 * (LIMIT / piece.length) }, () => piece),
+      '"}',
+    )
+    expectApiError(await exchange(head, body), 413, 'PAYLOAD_TOO_LARGE')
+  })
+})
+
 describe('idle keep-alive connections (HTTP_IDLE_TIMEOUT_SECONDS)', () => {
   test('after an SSE chat stream ends, its idle keep-alive socket is closed like any other', async () => {
     const user = await newUser()

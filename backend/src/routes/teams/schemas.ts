@@ -76,7 +76,16 @@ const Stat = z.number()
 export const RoundAggregateSchema = z
   .object({
     n: z.number().int(),
-    pillar: z.object({ mean: Stat, sd: Stat, min: Stat, max: Stat }),
+    pillar: z.object({
+      mean: Stat,
+      sd: Stat,
+      min: Stat.nullable().openapi({
+        description: 'Null below 5 completions: the lowest score is one member’s',
+      }),
+      max: Stat.nullable().openapi({
+        description: 'Null below 5 completions: the highest score is one member’s',
+      }),
+    }),
     forces: z.record(
       z.string(),
       z.object({ n: z.number().int(), mean: Stat, sd: Stat, consensus: z.number().min(0).max(1) }),

@@ -26,7 +26,8 @@ export interface RoundProgress {
 /** A round's aggregate as the SQL stores it when the round closes (see _team_round_aggregate). */
 export interface RoundAggregate {
   n: number
-  pillar: { mean: number; sd: number; min: number; max: number }
+  /** min and max are null below 5 completions: each is one member's own score. */
+  pillar: { mean: number; sd: number; min: number | null; max: number | null }
   forces: Record<string, { n: number; mean: number; sd: number; consensus: number }>
 }
 
