@@ -145,7 +145,7 @@ export class RoundService {
         participation: { members: answer.members, started: answer.started, completed: answer.completed },
         visible: answer.visible,
         min_completed: answer.min_completed,
-        results: answer.visible ? answer.results : null,
+        results: answer.visible && answer.results ? ordered(answer.results) : null,
       }
     })
   }
@@ -185,5 +185,19 @@ export class RoundService {
   async #settle(user: AuthUser, teamId: string): Promise<void> {
     await this.teams.withRole(user, teamId, 'any', async () => {})
     await this.store.settle(teamId)
+  }
+}
+
+/** The aggregate with its keys in the contract's order (jsonb stores them shortest first). */
+function ordered(aggregate: RoundAggregate): RoundAggregate {
+  const { mean, sd, min, max } = aggregate.pillar
+  return {
+    n: aggregate.n,
+    pillar: { mean, sd, min, max },
+    forces: Object.fromEntries(
+      Object.entries(aggregate.forces)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, f]) => [key, { n: f.n, mean: f.mean, sd: f.sd, consensus: f.consensus }]),
+    ),
   }
 }
