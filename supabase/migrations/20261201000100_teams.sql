@@ -143,6 +143,29 @@ as $$
   select m.role from public.team_members m where m.team_id = p_team_id and m.user_id = (select auth.uid())
 $$;
 
+-- For the functions below: the caller's role in the team when it is one of p_roles; otherwise
+-- PT404 for a non-member (exactly like a missing team) and PT403 for a member without the role.
+create or replace function public._team_require(p_team_id uuid, p_roles text[]) returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_role text;
+begin
+  if auth.uid() is null then
+    raise exception 'not authenticated' using errcode = '42501';
+  end if;
+  v_role := public.team_role(p_team_id);
+  if v_role is null then
+    raise exception 'not found' using errcode = 'PT404';
+  elsif not (v_role = any (p_roles)) then
+    raise exception 'your role in this team does not allow this' using errcode = 'PT403';
+  end if;
+  return v_role;
+end
+$$;
+
 -- Privileges: reads through policies; writes only where a policy below states the rule.
 revoke all on public.teams, public.team_members, public.team_invitations, public.team_rounds,
   public.team_round_participants from anon, authenticated;
@@ -327,20 +350,12 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_role text := public.team_role(p_team_id);
   v_alphabet constant text := '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
   v_bytes bytea := uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid());
   v_code text := '';
   v_expires timestamptz := now() + interval '7 days';
 begin
-  if auth.uid() is null then
-    raise exception 'not authenticated' using errcode = '42501';
-  end if;
-  if v_role is null then
-    raise exception 'team not found' using errcode = 'PT404';
-  elsif v_role not in ('owner', 'admin') then
-    raise exception 'only the owner or an admin can do this' using errcode = 'PT403';
-  end if;
+  perform public._team_require(p_team_id, array['owner', 'admin']);
   -- Bytes 0..5 of the first UUID and 0..1 of the second (16, 17) avoid the version and variant bits; 256 is a multiple of 32,
   -- so every character is equally likely.
   for i in 0..7 loop
@@ -360,16 +375,8 @@ set search_path = ''
 as $$
 declare
   v_user uuid := auth.uid();
-  v_role text := public.team_role(p_team_id);
 begin
-  if v_user is null then
-    raise exception 'not authenticated' using errcode = '42501';
-  end if;
-  if v_role is null then
-    raise exception 'team not found' using errcode = 'PT404';
-  elsif v_role <> 'owner' then
-    raise exception 'only the owner can transfer the team' using errcode = 'PT403';
-  end if;
+  perform public._team_require(p_team_id, array['owner']);
   perform 1 from public.teams t where t.id = p_team_id for update;
   if p_user_id = v_user then
     return;
@@ -537,16 +544,8 @@ set search_path = ''
 as $$
 declare
   v_team uuid := (select r.team_id from public.team_rounds r where r.id = p_round_id);
-  v_role text := public.team_role(v_team);
 begin
-  if auth.uid() is null then
-    raise exception 'not authenticated' using errcode = '42501';
-  end if;
-  if v_role is null then
-    raise exception 'round not found' using errcode = 'PT404';
-  elsif v_role not in ('owner', 'admin') then
-    raise exception 'only the owner or an admin can do this' using errcode = 'PT403';
-  end if;
+  perform public._team_require(v_team, array['owner', 'admin']);
   perform public.settle_team_rounds(v_team);
   if (select r.status from public.team_rounds r where r.id = p_round_id) = 'closed' then
     raise exception 'the round is already closed' using errcode = 'PT409';
@@ -589,12 +588,7 @@ declare
   v_round public.team_rounds;
   v_progress record;
 begin
-  if auth.uid() is null then
-    raise exception 'not authenticated' using errcode = '42501';
-  end if;
-  if public.team_role(v_team) is null then
-    raise exception 'round not found' using errcode = 'PT404';
-  end if;
+  perform public._team_require(v_team, array['owner', 'admin', 'member']);
   perform public.settle_team_rounds(v_team);
   select * into v_round from public.team_rounds r where r.id = p_round_id;
   select * into v_progress from public.team_round_progress(array[p_round_id]);
@@ -648,6 +642,7 @@ revoke execute on function public.team_round_results(uuid) from public, anon;
 grant execute on function public.team_round_results(uuid) to authenticated;
 -- Internal: reachable only from the functions above (which run as the owner) and the server.
 revoke execute on function public._team_admit(uuid, uuid, text) from public, anon, authenticated;
+revoke execute on function public._team_require(uuid, text[]) from public, anon, authenticated;
 revoke execute on function public._team_round_aggregate(uuid, timestamptz, integer) from public, anon, authenticated;
 revoke execute on function public._team_round_freeze(uuid, timestamptz) from public, anon, authenticated;
 revoke execute on function public.settle_team_rounds(uuid) from public, anon, authenticated;

@@ -2,7 +2,14 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import type { Router } from '@/routes/router'
-import { TEAM_ERRORS, TeamDescription, TeamName, TeamSchema, teamRoute } from '@/routes/teams/schemas'
+import {
+  BODY_ERRORS,
+  TEAM_ERRORS,
+  TeamDescription,
+  TeamName,
+  TeamSchema,
+  teamRoute,
+} from '@/routes/teams/schemas'
 
 const route = createRoute({
   ...teamRoute,
@@ -13,7 +20,7 @@ const route = createRoute({
   request: jsonRequest(z.object({ name: TeamName, description: TeamDescription.optional() }).strict()),
   responses: {
     201: jsonResponse(z.object({ team: TeamSchema }), 'Created'),
-    ...errorResponses(...TEAM_ERRORS, 'INVALID_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'),
+    ...errorResponses(...TEAM_ERRORS, ...BODY_ERRORS),
   },
 })
 

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import type { Router } from '@/routes/router'
-import { InvitationSchema, TEAM_ERRORS, TeamParams, teamRoute } from '@/routes/teams/schemas'
+import { BODY_ERRORS, InvitationSchema, TEAM_ERRORS, TeamParams, teamRoute } from '@/routes/teams/schemas'
 
 const route = createRoute({
   ...teamRoute,
@@ -19,15 +19,7 @@ const route = createRoute({
   },
   responses: {
     201: jsonResponse(z.object({ invitation: InvitationSchema }), 'Invited'),
-    ...errorResponses(
-      ...TEAM_ERRORS,
-      'NOT_FOUND',
-      'FORBIDDEN',
-      'CONFLICT',
-      'INVALID_JSON',
-      'PAYLOAD_TOO_LARGE',
-      'UNSUPPORTED_MEDIA_TYPE',
-    ),
+    ...errorResponses(...TEAM_ERRORS, 'NOT_FOUND', 'FORBIDDEN', 'CONFLICT', ...BODY_ERRORS),
   },
 })
 

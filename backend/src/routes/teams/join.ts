@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import type { Router } from '@/routes/router'
-import { TEAM_ERRORS, TeamSchema, teamRoute } from '@/routes/teams/schemas'
+import { BODY_ERRORS, TEAM_ERRORS, TeamSchema, teamRoute } from '@/routes/teams/schemas'
 
 // Eight characters as shown; spaces, dashes and lower case are forgiven.
 const Code = z
@@ -20,14 +20,7 @@ const route = createRoute({
   request: jsonRequest(z.object({ code: Code }).strict()),
   responses: {
     200: jsonResponse(z.object({ team: TeamSchema }), 'The team'),
-    ...errorResponses(
-      ...TEAM_ERRORS,
-      'NOT_FOUND',
-      'CONFLICT',
-      'INVALID_JSON',
-      'PAYLOAD_TOO_LARGE',
-      'UNSUPPORTED_MEDIA_TYPE',
-    ),
+    ...errorResponses(...TEAM_ERRORS, 'NOT_FOUND', 'CONFLICT', ...BODY_ERRORS),
   },
 })
 

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import type { Router } from '@/routes/router'
-import { MemberParams, MemberSchema, TEAM_ERRORS, teamRoute } from '@/routes/teams/schemas'
+import { BODY_ERRORS, MemberParams, MemberSchema, TEAM_ERRORS, teamRoute } from '@/routes/teams/schemas'
 
 const route = createRoute({
   ...teamRoute,
@@ -13,15 +13,7 @@ const route = createRoute({
   request: { params: MemberParams, ...jsonRequest(z.object({ role: z.enum(['admin', 'member']) }).strict()) },
   responses: {
     200: jsonResponse(z.object({ member: MemberSchema }), 'The member'),
-    ...errorResponses(
-      ...TEAM_ERRORS,
-      'NOT_FOUND',
-      'FORBIDDEN',
-      'CONFLICT',
-      'INVALID_JSON',
-      'PAYLOAD_TOO_LARGE',
-      'UNSUPPORTED_MEDIA_TYPE',
-    ),
+    ...errorResponses(...TEAM_ERRORS, 'NOT_FOUND', 'FORBIDDEN', 'CONFLICT', ...BODY_ERRORS),
   },
 })
 

@@ -3,7 +3,14 @@ import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import { ModeSchema, PillarIdSchema } from '@/routes/pilar-schemas'
 import type { Router } from '@/routes/router'
-import { RoundSchema, TEAM_ERRORS, TeamName, TeamParams, teamRoute } from '@/routes/teams/schemas'
+import {
+  BODY_ERRORS,
+  RoundSchema,
+  TEAM_ERRORS,
+  TeamName,
+  TeamParams,
+  teamRoute,
+} from '@/routes/teams/schemas'
 
 const route = createRoute({
   ...teamRoute,
@@ -28,14 +35,7 @@ const route = createRoute({
   },
   responses: {
     201: jsonResponse(z.object({ round: RoundSchema }), 'Opened'),
-    ...errorResponses(
-      ...TEAM_ERRORS,
-      'NOT_FOUND',
-      'FORBIDDEN',
-      'INVALID_JSON',
-      'PAYLOAD_TOO_LARGE',
-      'UNSUPPORTED_MEDIA_TYPE',
-    ),
+    ...errorResponses(...TEAM_ERRORS, 'NOT_FOUND', 'FORBIDDEN', ...BODY_ERRORS),
   },
 })
 

@@ -12,6 +12,9 @@ export const teamRoute = bearerRoute('Teams', guards(requireAuth()))
 /** What every team route can answer; routes add NOT_FOUND, FORBIDDEN, CONFLICT as they apply. */
 export const TEAM_ERRORS = errorCodes('RATE_LIMITED', 'VALIDATION_ERROR', 'UNAUTHORIZED', 'AUTH_UNAVAILABLE')
 
+/** What a route with a JSON body can answer besides its own errors. */
+export const BODY_ERRORS = errorCodes('INVALID_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE')
+
 const pathId = (name: string) => z.uuid().openapi({ param: { name, in: 'path' } })
 export const TeamParams = z.object({ id: pathId('id') })
 export const MemberParams = z.object({ id: pathId('id'), user_id: pathId('user_id') })

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import type { Router } from '@/routes/router'
-import { TEAM_ERRORS, TeamParams, TeamSchema, teamRoute } from '@/routes/teams/schemas'
+import { BODY_ERRORS, TEAM_ERRORS, TeamParams, TeamSchema, teamRoute } from '@/routes/teams/schemas'
 
 const route = createRoute({
   ...teamRoute,
@@ -13,14 +13,7 @@ const route = createRoute({
   request: { params: TeamParams, ...jsonRequest(z.object({ user_id: z.uuid() }).strict()) },
   responses: {
     200: jsonResponse(z.object({ team: TeamSchema }), 'The team'),
-    ...errorResponses(
-      ...TEAM_ERRORS,
-      'NOT_FOUND',
-      'FORBIDDEN',
-      'INVALID_JSON',
-      'PAYLOAD_TOO_LARGE',
-      'UNSUPPORTED_MEDIA_TYPE',
-    ),
+    ...errorResponses(...TEAM_ERRORS, 'NOT_FOUND', 'FORBIDDEN', ...BODY_ERRORS),
   },
 })
 

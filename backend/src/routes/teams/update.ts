@@ -3,6 +3,7 @@ import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import type { Router } from '@/routes/router'
 import {
+  BODY_ERRORS,
   TEAM_ERRORS,
   TeamDescription,
   TeamName,
@@ -23,14 +24,7 @@ const route = createRoute({
   },
   responses: {
     200: jsonResponse(z.object({ team: TeamSchema }), 'The team'),
-    ...errorResponses(
-      ...TEAM_ERRORS,
-      'NOT_FOUND',
-      'FORBIDDEN',
-      'INVALID_JSON',
-      'PAYLOAD_TOO_LARGE',
-      'UNSUPPORTED_MEDIA_TYPE',
-    ),
+    ...errorResponses(...TEAM_ERRORS, 'NOT_FOUND', 'FORBIDDEN', ...BODY_ERRORS),
   },
 })
 

@@ -1,4 +1,5 @@
 import type { Database, Tx } from '@/lib/db/database'
+import { keysetCondition } from '@/lib/db/keyset'
 import type { Keyset } from '@/lib/http/pagination'
 import type { Mode, PillarId } from '@/services/pilar/framework'
 
@@ -104,10 +105,7 @@ export class RoundStore {
       params.push(options.status)
       where += ` and r.status = $${params.length}`
     }
-    if (options.after) {
-      params.push(options.after.at, options.after.id)
-      where += ` and (r.created_at, r.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`
-    }
+    where += keysetCondition(params, options.after, 'r.created_at, r.id', '<')
     return tx.query<RoundRow>(
       `select ${ROUND_COLUMNS} from public.team_rounds r where ${where}
         order by r.created_at desc, r.id desc limit $2`,

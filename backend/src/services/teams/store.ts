@@ -1,5 +1,6 @@
 import type { Database, JwtClaims, Tx } from '@/lib/db/database'
 import { sqlState } from '@/lib/db/errors'
+import { keysetCondition } from '@/lib/db/keyset'
 import type { Keyset } from '@/lib/http/pagination'
 
 export type TeamRole = 'owner' | 'admin' | 'member'
@@ -87,11 +88,7 @@ export class TeamStore {
   /** The caller's teams, newest membership first; `limit + 1` rows. */
   async teams(tx: Tx, userId: string, limit: number, after?: Keyset): Promise<TeamRow[]> {
     const params: unknown[] = [userId, limit + 1]
-    let where = 'm.user_id = $1'
-    if (after) {
-      params.push(after.at, after.id)
-      where += ' and (m.joined_at, m.team_id) < ($3::timestamptz, $4::uuid)'
-    }
+    const where = `m.user_id = $1${keysetCondition(params, after, 'm.joined_at, m.team_id', '<')}`
     return tx.query<TeamRow>(
       `select ${TEAM_COLUMNS} from public.team_members m join public.teams t on t.id = m.team_id
         where ${where} order by m.joined_at desc, m.team_id desc limit $2`,
@@ -135,11 +132,7 @@ export class TeamStore {
   /** Members in join order; `limit + 1` rows. */
   async members(tx: Tx, teamId: string, limit: number, after?: Keyset): Promise<MemberRow[]> {
     const params: unknown[] = [teamId, limit + 1]
-    let where = 'team_id = $1'
-    if (after) {
-      params.push(after.at, after.id)
-      where += ' and (joined_at, user_id) > ($3::timestamptz, $4::uuid)'
-    }
+    const where = `team_id = $1${keysetCondition(params, after, 'joined_at, user_id', '>')}`
     return tx.query<MemberRow>(
       `select user_id, role, joined_at, ${KEY('joined_at')} as created_key from public.team_members
         where ${where} order by joined_at, user_id limit $2`,
@@ -227,11 +220,7 @@ export class TeamStore {
 
   async invitations(tx: Tx, teamId: string, limit: number, after?: Keyset): Promise<InvitationRow[]> {
     const params: unknown[] = [teamId, limit + 1]
-    let where = 'i.team_id = $1'
-    if (after) {
-      params.push(after.at, after.id)
-      where += ' and (i.created_at, i.id) < ($3::timestamptz, $4::uuid)'
-    }
+    const where = `i.team_id = $1${keysetCondition(params, after, 'i.created_at, i.id', '<')}`
     return tx.query<InvitationRow>(
       `select ${INVITATION_COLUMNS} from public.team_invitations i where ${where}
         order by i.created_at desc, i.id desc limit $2`,
