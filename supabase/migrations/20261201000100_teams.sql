@@ -34,6 +34,30 @@ alter table public.team_settings enable row level security;
 revoke all on public.team_settings from anon, authenticated;
 grant all on public.team_settings to service_role;
 
+-- A pillar belongs to exactly one mode (assessment_sessions spells the same rule out inline).
+create or replace function public.pillar_in_mode(p_pillar_id text, p_mode text) returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select (p_mode = 'egalitarian' and p_pillar_id in ('divsexp', 'indrecip', 'popularity', 'grpprosp', 'outresp'))
+      or (p_mode = 'hierarchical' and p_pillar_id in ('normexp', 'dirrecip', 'status', 'ownprosp', 'incresp'))
+$$;
+
+-- The signed-in caller, for the functions below; nobody else may be acted for.
+create or replace function public._team_caller() returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if auth.uid() is null then
+    raise exception 'not authenticated' using errcode = '42501';
+  end if;
+  return auth.uid();
+end
+$$;
+
 create table public.teams (
   id uuid primary key default gen_random_uuid(),
   name text not null check (char_length(name) between 1 and 100),
@@ -102,10 +126,7 @@ create table public.team_rounds (
   final_started integer,
   final_completed integer,
   results jsonb,
-  constraint team_rounds_pillar_in_mode check (
-    (mode = 'egalitarian' and pillar_id in ('divsexp', 'indrecip', 'popularity', 'grpprosp', 'outresp'))
-    or (mode = 'hierarchical' and pillar_id in ('normexp', 'dirrecip', 'status', 'ownprosp', 'incresp'))
-  ),
+  constraint team_rounds_pillar_in_mode check (public.pillar_in_mode(pillar_id, mode)),
   constraint team_rounds_closed check (
     (status = 'closed') = (closed_at is not null and final_completed is not null)
   ),
@@ -153,9 +174,7 @@ as $$
 declare
   v_role text;
 begin
-  if auth.uid() is null then
-    raise exception 'not authenticated' using errcode = '42501';
-  end if;
+  perform public._team_caller();
   v_role := public.team_role(p_team_id);
   if v_role is null then
     raise exception 'not found' using errcode = 'PT404';
@@ -284,12 +303,9 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user uuid := auth.uid();
+  v_user uuid := public._team_caller();
   v_team uuid;
 begin
-  if v_user is null then
-    raise exception 'not authenticated' using errcode = '42501';
-  end if;
   insert into public.teams (name, description, owner_id) values (p_name, p_description, v_user)
   returning id into v_team;
   insert into public.team_members (team_id, user_id, role) values (v_team, v_user, 'owner');
@@ -323,12 +339,9 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user uuid := auth.uid();
+  v_user uuid := public._team_caller();
   v_team uuid;
 begin
-  if v_user is null then
-    raise exception 'not authenticated' using errcode = '42501';
-  end if;
   select t.id into v_team from public.teams t
    where t.invite_code_hash = encode(sha256(convert_to(upper(coalesce(p_code, '')), 'UTF8')), 'hex')
      and t.invite_code_expires_at > now();
@@ -398,13 +411,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user uuid := auth.uid();
+  v_user uuid := public._team_caller();
   v_email text := lower((select auth.jwt()) ->> 'email');
   v_invitation public.team_invitations;
 begin
-  if v_user is null then
-    raise exception 'not authenticated' using errcode = '42501';
-  end if;
   select * into v_invitation from public.team_invitations i
    where i.id = p_invitation_id and v_email is not null and i.email = v_email
      and i.status in ('pending', 'expired')
@@ -622,6 +632,9 @@ as $$
   select ((select count(*) from expired) + (select count(*) from forgotten))::int
 $$;
 
+-- Pure, but checked on every insert of a round: whoever inserts needs it.
+revoke execute on function public.pillar_in_mode(text, text) from public, anon;
+grant execute on function public.pillar_in_mode(text, text) to authenticated, service_role;
 revoke execute on function public.team_role(uuid) from public, anon;
 grant execute on function public.team_role(uuid) to authenticated, service_role;
 revoke execute on function public.create_team(text, text) from public, anon;
@@ -643,6 +656,7 @@ grant execute on function public.team_round_results(uuid) to authenticated;
 -- Internal: reachable only from the functions above (which run as the owner) and the server.
 revoke execute on function public._team_admit(uuid, uuid, text) from public, anon, authenticated;
 revoke execute on function public._team_require(uuid, text[]) from public, anon, authenticated;
+revoke execute on function public._team_caller() from public, anon, authenticated;
 revoke execute on function public._team_round_aggregate(uuid, timestamptz, integer) from public, anon, authenticated;
 revoke execute on function public._team_round_freeze(uuid, timestamptz) from public, anon, authenticated;
 revoke execute on function public.settle_team_rounds(uuid) from public, anon, authenticated;

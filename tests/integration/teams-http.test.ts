@@ -59,6 +59,11 @@ async function team(owner: TestUser, ...others: TestUser[]) {
   return { id: team.id as string, code: code as string }
 }
 
+/** Opens a round (as an owner or admin) and returns it. */
+async function openRound(user: TestUser, teamId: string, name: string, pillar_id: string, mode: string) {
+  return (await ok(user, 'POST', `/teams/${teamId}/rounds`, { name, pillar_id, mode }, 201)).round as Json
+}
+
 /** Answers every question of the member's round assessment with `answer(force_key, i)` and completes it. */
 async function complete(
   user: TestUser,
@@ -255,13 +260,7 @@ describe('rounds and results', () => {
     const members = await Promise.all([newUser(), newUser(), newUser(), newUser()])
     const [owner, a, b, late] = members as [TestUser, TestUser, TestUser, TestUser]
     const { id } = await team(owner, a, b, late)
-    const { round } = await ok(
-      owner,
-      'POST',
-      `/teams/${id}/rounds`,
-      { name: 'Q1', pillar_id: 'divsexp', mode: 'egalitarian' },
-      201,
-    )
+    const round = await openRound(owner, id, 'Q1', 'divsexp', 'egalitarian')
     expect(round).toMatchObject({ status: 'open', participants: 0, completed: 0, closed_at: null })
 
     const scores: Json[] = []
@@ -326,13 +325,7 @@ describe('rounds and results', () => {
   test('two completions stay hidden after closing; analytics count them but chart nothing', async () => {
     const [owner, a, c] = await Promise.all([newUser(), newUser(), newUser()])
     const { id } = await team(owner, a, c)
-    const { round } = await ok(
-      owner,
-      'POST',
-      `/teams/${id}/rounds`,
-      { name: 'Small', pillar_id: 'status', mode: 'hierarchical' },
-      201,
-    )
+    const round = await openRound(owner, id, 'Small', 'status', 'hierarchical')
     await complete(owner, id, round.id, () => 2)
     await complete(a, id, round.id, () => 4)
     await ok(owner, 'POST', `/teams/${id}/rounds/${round.id}/close`)
@@ -350,13 +343,7 @@ describe('rounds and results', () => {
   test('a round closes by itself when every member has completed, and at closes_at', async () => {
     const [owner, a, c] = await Promise.all([newUser(), newUser(), newUser()])
     const { id } = await team(owner, a, c)
-    const { round } = await ok(
-      owner,
-      'POST',
-      `/teams/${id}/rounds`,
-      { name: 'All', pillar_id: 'grpprosp', mode: 'egalitarian' },
-      201,
-    )
+    const round = await openRound(owner, id, 'All', 'grpprosp', 'egalitarian')
     for (const [i, user] of [owner, a, c].entries()) await complete(user, id, round.id, () => 2 + i)
     const seen = await ok(a, 'GET', `/teams/${id}/rounds/${round.id}/results`)
     expect(seen.round.status).toBe('closed')
@@ -407,13 +394,7 @@ describe('rounds and results', () => {
     const five = await Promise.all(Array.from({ length: 5 }, () => newUser()))
     const [owner, ...rest] = five as [TestUser, ...TestUser[]]
     const { id } = await team(owner, ...rest)
-    const { round } = await ok(
-      owner,
-      'POST',
-      `/teams/${id}/rounds`,
-      { name: 'Five', pillar_id: 'indrecip', mode: 'egalitarian' },
-      201,
-    )
+    const round = await openRound(owner, id, 'Five', 'indrecip', 'egalitarian')
     const scores: number[] = []
     for (const [i, user] of five.entries()) {
       scores.push((await complete(user, id, round.id, () => 1 + i)).results.pillar_score)
@@ -430,13 +411,7 @@ describe('rounds and results', () => {
   test('20 concurrent participate calls by one member create one assessment', async () => {
     const owner = await newUser()
     const { id } = await team(owner)
-    const { round } = await ok(
-      owner,
-      'POST',
-      `/teams/${id}/rounds`,
-      { name: 'Race', pillar_id: 'popularity', mode: 'egalitarian' },
-      201,
-    )
+    const round = await openRound(owner, id, 'Race', 'popularity', 'egalitarian')
     const answers = await Promise.all(
       Array.from({ length: 20 }, () => call(owner, 'POST', `/teams/${id}/rounds/${round.id}/participate`)),
     )
