@@ -257,7 +257,7 @@ create policy team_invitations_delete_admin on public.team_invitations
 -- The invitee declines their own pending invitation; accepting goes through the function below.
 create policy team_invitations_decline on public.team_invitations
   for update to authenticated
-  using (status = 'pending' and email = lower((select auth.jwt()) ->> 'email'))
+  using (status = 'pending' and expires_at > now() and email = lower((select auth.jwt()) ->> 'email'))
   with check (status = 'declined' and email = lower((select auth.jwt()) ->> 'email'));
 
 create policy team_rounds_select_member on public.team_rounds
@@ -389,8 +389,9 @@ as $$
 declare
   v_user uuid := auth.uid();
 begin
-  perform public._team_require(p_team_id, array['owner']);
+  -- Lock first, then check: of concurrent transfers each one sees the owner the previous left.
   perform 1 from public.teams t where t.id = p_team_id for update;
+  perform public._team_require(p_team_id, array['owner']);
   if p_user_id = v_user then
     return;
   end if;
@@ -557,7 +558,8 @@ declare
 begin
   perform public._team_require(v_team, array['owner', 'admin']);
   perform public.settle_team_rounds(v_team);
-  if (select r.status from public.team_rounds r where r.id = p_round_id) = 'closed' then
+  -- Locked, so of two concurrent closes the second sees the first's and answers 409.
+  if (select r.status from public.team_rounds r where r.id = p_round_id for update) = 'closed' then
     raise exception 'the round is already closed' using errcode = 'PT409';
   end if;
   perform public._team_round_freeze(p_round_id, now());

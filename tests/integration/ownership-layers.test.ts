@@ -33,6 +33,19 @@ const REFERENCE_TABLES = [
   'pillars',
 ]
 
+/**
+ * Team-scoped tables: their rows belong to a team and are reached through membership (the
+ * security-definer helper public.team_role), not through an owner column, so the attacks below
+ * (aimed at "A's rows" by user id) do not fit them. tests/integration/teams-sql.test.ts attacks
+ * each one as a non-member and as a plain member, and teams-bola.test.ts does over HTTP; the
+ * catalog test here checks that every policy on them goes through membership or the caller's
+ * own id, so a new team table with an open or owner-less policy fails here first.
+ */
+const TEAM_TABLES = ['team_invitations', 'team_members', 'team_round_participants', 'team_rounds', 'teams']
+
+/** Server-only tables: no policy and no privilege for users at all (teams-sql.test.ts tries). */
+const SERVER_TABLES = ['team_settings']
+
 let db: Database
 let alice: JwtClaims
 let bob: JwtClaims
@@ -252,14 +265,54 @@ beforeAll(async () => {
   Object.assign(bobs, await seed(bob, stores))
 }, DB_SETUP_TIMEOUT_MS)
 
-test('every public table is either an owner table tested here or public reference data', async () => {
+test('every public table is an owner table tested here, a team table, server-only, or public reference data', async () => {
   const rows = await db.transaction((tx) =>
     tx.query<{ name: string }>(
       `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where n.nspname = 'public' and c.relkind = 'r' and c.relname not like 'scratch%' order by 1`,
     ),
   )
-  expect(rows.map((r) => r.name)).toEqual([...tables, ...REFERENCE_TABLES].sort())
+  expect(rows.map((r) => r.name)).toEqual(
+    [...tables, ...TEAM_TABLES, ...SERVER_TABLES, ...REFERENCE_TABLES].sort(),
+  )
+})
+
+test('team tables: every policy asks public.team_role() or names the caller; server-only tables are out of reach', async () => {
+  const [policies, reachable] = await db.transaction(async (tx) => [
+    await tx.query<{ table: string; name: string; cmd: string; qual: string | null; check: string | null }>(
+      `select tablename as table, policyname as name, cmd, qual, with_check as check
+         from pg_policies where schemaname = 'public' and tablename = any($1::text[])`,
+      [[...TEAM_TABLES, ...SERVER_TABLES]],
+    ),
+    await tx.query<{ table: string }>(
+      `select c.relname as table from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'public' and c.relname = any($1::text[])
+          and (has_any_column_privilege('authenticated', c.oid, 'SELECT, INSERT, UPDATE, REFERENCES')
+               or has_table_privilege('authenticated', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
+               or has_any_column_privilege('anon', c.oid, 'SELECT, INSERT, UPDATE, REFERENCES')
+               or has_table_privilege('anon', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE'))`,
+      [SERVER_TABLES],
+    ),
+  ])
+  // The expression that decides which rows a policy reaches — USING, or WITH CHECK for an
+  // insert — must ask membership of the definer helper (never by reading team_members), or
+  // name the caller (their own participation, an invitation to their token e-mail). An
+  // update's WITH CHECK may be about the new values only: its USING already gated the row.
+  const gated = (expression: string | null) =>
+    expression !== null && (/team_role\(/.test(expression) || /auth\.(uid|jwt)\(\)/.test(expression))
+  const ungated = policies
+    .filter((p) => !gated(p.cmd === 'INSERT' ? p.check : p.qual))
+    .map((p) => `${p.table}:${p.name}`)
+  expect(ungated).toEqual([])
+  // Every team table has a policy to read it by (else the feature could not work as a user)…
+  expect(
+    policies
+      .filter((p) => p.cmd === 'SELECT')
+      .map((p) => p.table)
+      .sort(),
+  ).toEqual(TEAM_TABLES)
+  // …and a server-only table has none, and no privilege for users.
+  expect(reachable).toEqual([])
 })
 
 describe('(a) row-level security alone: SQL as another user', () => {
