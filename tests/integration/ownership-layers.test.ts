@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { createAuthUser, DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
+import { attempt, rolledBack, withoutRls } from '@tests/helpers/sql'
 import type { Database, JwtClaims, Tx } from '@/lib/db/database'
-import { sqlState } from '@/lib/db/errors'
 import { AssessmentStore } from '@/services/assessments/store'
 import { ConversationStore } from '@/services/conversations/store'
 
@@ -106,22 +106,6 @@ async function ownedRows(tx: Tx, user: JwtClaims): Promise<string> {
 const snapshotOf = (user: JwtClaims) => db.asService((tx) => ownedRows(tx, user))
 
 /**
- * The rows a statement returned, or the SQLSTATE it failed with. Each try runs in a savepoint,
- * so a refusal does not abort the transaction the next try runs in.
- */
-async function attempt(tx: Tx, sql: string, params: unknown[]): Promise<unknown[] | string> {
-  await tx.query('savepoint attempt')
-  try {
-    const rows = await tx.query(sql, params)
-    await tx.query('release savepoint attempt')
-    return rows
-  } catch (error) {
-    await tx.query('rollback to savepoint attempt')
-    return sqlState(error) ?? String(error)
-  }
-}
-
-/**
  * Every way B might reach A's rows of one table, each one tried: select, update and delete aimed
  * at A's rows, an insert of a row owned by A, and an update and a delete of the whole table with
  * no WHERE and no RETURNING — for those Postgres applies only the UPDATE or DELETE policy, not
@@ -145,25 +129,6 @@ async function attackAll(tx: Tx, table: OwnerTable) {
   }
   await tx.query('reset role')
   return { outcomes, after: await ownedRows(tx, alice) }
-}
-
-const rollback = Symbol('rollback')
-
-/** Runs `fn` in the transaction `open` starts, then rolls that transaction back. */
-async function rolledBack<T>(
-  open: (fn: (tx: Tx) => Promise<never>) => Promise<unknown>,
-  fn: (tx: Tx) => Promise<T>,
-): Promise<T> {
-  let result: T | undefined
-  try {
-    await open(async (tx) => {
-      result = await fn(tx)
-      throw rollback
-    })
-  } catch (error) {
-    if (error !== rollback) throw error
-  }
-  return result as T
 }
 
 /**
@@ -193,24 +158,6 @@ function asUserWithPoliciesOnly<T>(
       }),
     fn,
   )
-}
-
-/**
- * The same `Database`, except that `asUser` runs as the table owner (row-level security does not
- * apply) with the user's claims set, so `auth.uid()` still names them: only the stores' own
- * owner filters are left.
- */
-function withoutRls(inner: Database): Database {
-  return {
-    ...inner,
-    asUser: (claims, fn) =>
-      inner.transaction(async (tx) => {
-        await tx.query(`select set_config('request.jwt.claims', $1, true)`, [
-          JSON.stringify({ ...claims, role: 'authenticated' }),
-        ])
-        return fn(tx)
-      }),
-  }
 }
 
 async function seed(

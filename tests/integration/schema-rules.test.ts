@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
+import { rolledBack } from '@tests/helpers/sql'
 import type { Database, Tx } from '@/lib/db/database'
 import { sqlState } from '@/lib/db/errors'
 
@@ -69,22 +70,6 @@ async function selfReadingPolicies(tx: Tx): Promise<{ byText: string[]; byRecurs
   return { byText, byRecursion: byRecursion.sort() }
 }
 
-const rollback = Symbol('rollback')
-
-/** Runs `fn` in a transaction that is rolled back afterwards (catalog changes included). */
-async function rolledBack<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-  let result: T | undefined
-  try {
-    await db.transaction(async (tx) => {
-      result = await fn(tx)
-      throw rollback
-    })
-  } catch (error) {
-    if (error !== rollback) throw error
-  }
-  return result as T
-}
-
 /** Every table of the teams feature (a new one must be added here, and gets these checks). */
 const TEAM_TABLES = [
   'team_invitations',
@@ -127,19 +112,22 @@ describe('every migration keeps the house rules', () => {
   })
 
   test('no policy in public reads its own table (the recursion the old system had)', async () => {
-    const found = await rolledBack(selfReadingPolicies)
+    const found = await rolledBack((fn) => db.transaction(fn), selfReadingPolicies)
     expect(found).toEqual({ byText: [], byRecursion: [] })
   })
 
   test('the self-read check flags a policy like the old system’s (rolled back)', async () => {
-    const found = await rolledBack(async (tx) => {
-      await tx.exec(`create policy scratch_recursive on public.team_members for select to authenticated
+    const found = await rolledBack(
+      (fn) => db.transaction(fn),
+      async (tx) => {
+        await tx.exec(`create policy scratch_recursive on public.team_members for select to authenticated
         using (team_id in (select m.team_id from public.team_members m where m.user_id = (select auth.uid())))`)
-      await tx.exec(`create policy scratch_recursive_join on public.team_rounds for insert to authenticated
+        await tx.exec(`create policy scratch_recursive_join on public.team_rounds for insert to authenticated
         with check (exists (select 1 from public.teams t join public.team_rounds r on r.team_id = t.id
                              where r.team_id = team_id))`)
-      return selfReadingPolicies(tx)
-    })
+        return selfReadingPolicies(tx)
+      },
+    )
     expect(found).toEqual({
       byText: ['team_members:scratch_recursive', 'team_rounds:scratch_recursive_join'],
       // A SELECT policy applies to every command that reads rows. The insert policy reads
@@ -148,7 +136,10 @@ describe('every migration keeps the house rules', () => {
       byRecursion: ['team_members:delete', 'team_members:select', 'team_members:update'],
     })
     // And it was rolled back.
-    expect(await rolledBack(selfReadingPolicies)).toEqual({ byText: [], byRecursion: [] })
+    expect(await rolledBack((fn) => db.transaction(fn), selfReadingPolicies)).toEqual({
+      byText: [],
+      byRecursion: [],
+    })
   })
 
   test('every team table has RLS, and anon holds no privilege on it nor on any team function', async () => {

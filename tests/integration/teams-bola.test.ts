@@ -2,9 +2,9 @@ import { beforeAll, describe, expect, test } from 'bun:test'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
+import { withoutRls } from '@tests/helpers/sql'
 import { newApp } from '@/app'
 import { buildContainer } from '@/container'
-import type { Database } from '@/lib/db/database'
 
 // Broken object-level authorization, route by route: a non-member gets 404 on every team,
 // member, invitation and round route (the same answer as for a team that does not exist), a
@@ -227,20 +227,3 @@ describe('roles', () => {
     }
   })
 })
-
-/**
- * The same database, except that `asUser` runs as the table owner with the user's claims set:
- * no policy applies (auth.uid() still names the caller), so only the services' checks remain.
- */
-function withoutRls(inner: Database): Database {
-  return {
-    ...inner,
-    asUser: (claims, fn) =>
-      inner.transaction(async (tx) => {
-        await tx.query(`select set_config('request.jwt.claims', $1, true)`, [
-          JSON.stringify({ ...claims, role: 'authenticated' }),
-        ])
-        return fn(tx)
-      }),
-  }
-}

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createAuthUser, DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
+import { attempt, rolledBack } from '@tests/helpers/sql'
 import type { Database, JwtClaims, Tx } from '@/lib/db/database'
 import { sqlState } from '@/lib/db/errors'
 import { type ScoredQuestion, scoreAssessment } from '@/services/assessments/scoring'
@@ -19,36 +20,10 @@ let db: Database
 let questions: ScoredQuestion[]
 let savedSettings: { max_members: number; min_results: number }
 
-type Outcome = unknown[] | string
-
-/** The rows a statement returned, or its SQLSTATE; a savepoint keeps the transaction usable. */
-async function attempt(tx: Tx, sql: string, params: unknown[] = []): Promise<Outcome> {
-  await tx.query('savepoint attempt')
-  try {
-    const rows = await tx.query(sql, params)
-    await tx.query('release savepoint attempt')
-    return rows
-  } catch (error) {
-    await tx.query('rollback to savepoint attempt')
-    return sqlState(error) ?? String(error)
-  }
-}
-
-const rollback = Symbol('rollback')
 
 /** Runs `fn` as `user` in a transaction that is then rolled back, and returns what `fn` returned. */
-async function asUserRolledBack<T>(user: JwtClaims, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  let result: T | undefined
-  try {
-    await db.asUser(user, async (tx) => {
-      result = await fn(tx)
-      throw rollback
-    })
-  } catch (error) {
-    if (error !== rollback) throw error
-  }
-  return result as T
-}
+const asUserRolledBack = <T>(user: JwtClaims, fn: (tx: Tx) => Promise<T>): Promise<T> =>
+  rolledBack((inner) => db.asUser(user, inner), fn)
 
 /**
  * Everything stored about a team — the code's hash included — read by the table owner (no RLS,
