@@ -557,11 +557,13 @@ declare
   v_team uuid := (select r.team_id from public.team_rounds r where r.id = p_round_id);
 begin
   perform public._team_require(v_team, array['owner', 'admin']);
-  perform public.settle_team_rounds(v_team);
   -- Locked, so of two concurrent closes the second sees the first's and answers 409.
   if (select r.status from public.team_rounds r where r.id = p_round_id for update) = 'closed' then
     raise exception 'the round is already closed' using errcode = 'PT409';
   end if;
+  -- Due rounds first (one past closes_at closes as of then, not now); then this one, unless
+  -- settling just closed it — either way it is closed when this returns.
+  perform public.settle_team_rounds(v_team);
   perform public._team_round_freeze(p_round_id, now());
 end
 $$;

@@ -408,6 +408,16 @@ describe('rounds and results', () => {
     })
   })
 
+  test('closing a round every member completed, before anyone read it, closes it (200, not 409)', async () => {
+    const [owner, a] = await Promise.all([newUser(), newUser()])
+    const { id } = await team(owner, a)
+    const round = await openRound(owner, id, 'Done', 'ownprosp', 'hierarchical')
+    for (const user of [owner, a]) await complete(user, id, round.id, () => 3)
+    const closed = await ok(owner, 'POST', `/teams/${id}/rounds/${round.id}/close`)
+    expect(closed.round).toMatchObject({ status: 'closed', completed: 2 })
+    expectError(await call(owner, 'POST', `/teams/${id}/rounds/${round.id}/close`), 409, 'CONFLICT')
+  })
+
   test('20 concurrent participate calls by one member create one assessment', async () => {
     const owner = await newUser()
     const { id } = await team(owner)

@@ -131,13 +131,14 @@ export class RoundService {
 
   async results(user: AuthUser, teamId: string, roundId: string): Promise<RoundResults> {
     return this.teams.withRole(user, teamId, 'any', async (tx) => {
-      if (!(await this.store.round(tx, teamId, roundId))) throw notFound('Round')
       let answer: Awaited<ReturnType<RoundStore['results']>>
       try {
         answer = await this.store.results(tx, roundId) // settles the round first, in SQL
       } catch (error) {
         rethrowRefusal(error, 'Round')
       }
+      // Read after the function settled it; also what ties the round to this team (the function
+      // only checks membership of the round's own team).
       const row = await this.store.round(tx, teamId, roundId)
       if (!row) throw notFound('Round')
       return {
