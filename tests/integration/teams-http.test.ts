@@ -416,6 +416,10 @@ describe('rounds and results', () => {
     const closed = await ok(owner, 'POST', `/teams/${id}/rounds/${round.id}/close`)
     expect(closed.round).toMatchObject({ status: 'closed', completed: 2 })
     expectError(await call(owner, 'POST', `/teams/${id}/rounds/${round.id}/close`), 409, 'CONFLICT')
+    // A closed round's results are kept in memory; leaving still shuts them at once.
+    expect((await ok(a, 'GET', `/teams/${id}/rounds/${round.id}/results`)).round.status).toBe('closed')
+    expect((await call(a, 'DELETE', `/teams/${id}/members/${a.id}`)).status).toBe(204)
+    expectError(await call(a, 'GET', `/teams/${id}/rounds/${round.id}/results`), 404, 'NOT_FOUND')
   })
 
   test('20 concurrent participate calls by one member create one assessment', async () => {

@@ -1,12 +1,14 @@
 import type { AuthUser } from '@/lib/auth/types'
 import { conflict, invalid, notFound } from '@/lib/errors/domain'
 import { decodeCursor, pageOf } from '@/lib/http/pagination'
+import { LruTtl } from '@/lib/lru-ttl'
 import type { Assessment, AssessmentService } from '@/services/assessments/service'
 import { type Mode, PILLARS, type PillarId, pillarInMode } from '@/services/pilar/framework'
 import type { RoundAggregate, RoundProgress, RoundRow, RoundStore } from '@/services/teams/rounds-store'
 import { MANAGERS, rethrowRefusal, type TeamService } from '@/services/teams/service'
 
 const iso = (value: Date | string) => new Date(value).toISOString()
+const FROZEN_TTL_MS = 10 * 60_000
 
 export const presentRound = (row: RoundRow, progress: RoundProgress | undefined) => ({
   id: row.id,
@@ -38,6 +40,12 @@ export interface RoundResults {
  * a closed round that met the minimum — computed and guarded in SQL; this service only asks.
  */
 export class RoundService {
+  /**
+   * Results of closed rounds, which never change once frozen: a read then costs the membership
+   * check alone. Bounded, and kept 10 minutes so an operator's SQL correction shows soon.
+   */
+  readonly #frozen = new LruTtl<{ teamId: string; value: RoundResults }>(2_000)
+
   constructor(
     private readonly store: RoundStore,
     private readonly teams: TeamService,
@@ -130,6 +138,20 @@ export class RoundService {
   }
 
   async results(user: AuthUser, teamId: string, roundId: string): Promise<RoundResults> {
+    const frozen = this.#frozen.get(roundId, Date.now())
+    if (frozen?.teamId === teamId) {
+      // Still checked on every read: a member who left sees nothing at once.
+      await this.teams.withRole(user, teamId, 'any', async () => {})
+      return frozen.value
+    }
+    const answer = await this.#results(user, teamId, roundId)
+    if (answer.round.status === 'closed') {
+      this.#frozen.set(roundId, { teamId, value: answer }, Date.now() + FROZEN_TTL_MS)
+    }
+    return answer
+  }
+
+  async #results(user: AuthUser, teamId: string, roundId: string): Promise<RoundResults> {
     return this.teams.withRole(user, teamId, 'any', async (tx) => {
       let answer: Awaited<ReturnType<RoundStore['results']>>
       try {
