@@ -152,6 +152,11 @@ describe('teams', () => {
     expect(next).not.toBe(code)
     expectError(await call(late, 'POST', '/teams/join', { code }), 404, 'NOT_FOUND')
     expectError(await call(late, 'POST', '/teams/join', { code: 'short' }), 400, 'VALIDATION_ERROR')
+    // Served as POST /teams/{id} (for the router's sake): any other id is an unknown route.
+    expectError(await call(undefined, 'POST', `/teams/${id}`, { code }), 404, 'NOT_FOUND')
+    const spec = await (await t.request('/openapi.json')).json()
+    expect(spec.paths['/api/v1/teams/join'].post.operationId).toBe('joinTeam')
+    expect(spec.paths['/api/v1/teams/{id}'].post).toBeUndefined()
     // The code itself is never stored.
     const [stored] = await t.services.db.asService((tx) =>
       tx.query<{ hash: string }>('select invite_code_hash as hash from public.teams where id = $1', [id]),

@@ -20,7 +20,6 @@ let db: Database
 let questions: ScoredQuestion[]
 let savedSettings: { max_members: number; min_results: number }
 
-
 /** Runs `fn` as `user` in a transaction that is then rolled back, and returns what `fn` returned. */
 const asUserRolledBack = <T>(user: JwtClaims, fn: (tx: Tx) => Promise<T>): Promise<T> =>
   rolledBack((inner) => db.asUser(user, inner), fn)
