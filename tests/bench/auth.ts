@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -18,13 +18,15 @@ import { openPglite } from '@/lib/db/pglite'
 import { createLogger } from '@/lib/log'
 
 /**
- * bun run bench auth [--users 1000] [--per-user 20] [--part abc] [--rounds 6]
+ * bun run bench auth [--users 1000] [--per-user 20] [--part abc] [--rounds 8] [--seconds 2]
+ *                [--stores 'limiter off,memory,redis'] [--instances 2]
  *
  * (a) Users × requests within the TTL against the fake Supabase Auth at 50 ms latency, through
  *     the real app and supabase-js: upstream calls and latency, cached (TTL 60 s) vs uncached
  *     (TTL 0), side by side in one run.
  * (b) Requests/s of GET /api/v1/auth/me with a cached token vs GET /health on the real server
- *     process — limiter off, memory store, Redis store — measured with wrk in alternating rounds.
+ *     process — limiter off, memory store, Redis store — measured with wrk in alternating rounds
+ *     over several processes per configuration; also the server's CPU time per request.
  * (c) The same three in process.
  */
 const { values: args } = parseArgs({
@@ -32,10 +34,16 @@ const { values: args } = parseArgs({
     users: { type: 'string', default: '1000' },
     'per-user': { type: 'string', default: '20' },
     part: { type: 'string', default: 'abc' },
-    rounds: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '2' },
+    stores: { type: 'string', default: 'limiter off,memory,redis' },
+    instances: { type: 'string', default: '2' },
   },
 })
 const ROUNDS_B = Number(args.rounds)
+const ROUND_SECONDS = Number(args.seconds)
+const STORES = (args.stores ?? '').split(',')
+const INSTANCES = Number(args.instances)
 const USERS = Number(args.users)
 const PER_USER = Number(args['per-user'])
 const CONCURRENCY = 100
@@ -121,17 +129,45 @@ async function partA() {
   )
 }
 
-async function wrk(url: string, token?: string): Promise<number> {
-  const args = ['wrk', '-t1', '-c32', '-d2s', url]
+/** One wrk run: requests/s, and the requests it completed. */
+async function wrk(url: string, token?: string): Promise<{ rps: number; requests: number }> {
+  // One wrk thread and 32 connections: on a 2-core machine wrk then takes one core and the
+  // server (one JS thread) the other; more wrk threads would only compete with the server.
+  const args = ['wrk', '-t1', '-c32', `-d${ROUND_SECONDS}s`, url]
   if (token) args.splice(1, 0, '-H', `Authorization: Bearer ${token}`)
   const child = Bun.spawn(args, { stdout: 'pipe', stderr: 'pipe' })
   const out = await new Response(child.stdout).text()
   await child.exited
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]
+  const requests = /(\d+) requests in/.exec(out)?.[1]
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1]
-  if (!rps) throw new Error(`wrk printed no result:\n${out}`)
+  if (!rps || !requests) throw new Error(`wrk printed no result:\n${out}`)
   if (non2xx) throw new Error(`${non2xx} non-2xx responses from ${url}`)
-  return Number(rps)
+  return { rps: Number(rps), requests: Number(requests) }
+}
+
+/**
+ * CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux); NaN
+ * elsewhere. Per request it is a second view of the cost beside requests/s: less moved by other
+ * processes taking turns on the cores, though not immune (caches, batching per event-loop tick).
+ */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  } catch {
+    return Number.NaN
+  }
+}
+const CLOCK_TICKS = Number(Bun.spawnSync(['getconf', 'CLK_TCK']).stdout.toString().trim()) || 100
+
+/** wrk against `url` on the server `pid`: requests/s and the server's CPU µs per request. */
+async function measure(pid: number, url: string, token?: string): Promise<{ rps: number; cpuUs: number }> {
+  const before = cpuSeconds(pid)
+  const { rps, requests } = await wrk(url, token)
+  return { rps, cpuUs: ((cpuSeconds(pid) - before) / requests) * 1e6 }
 }
 
 /** The configurations compared: no limiter, the memory store, the Redis store (limits raised so nothing is refused). */
@@ -190,6 +226,48 @@ function report(title: string, rows: [string, number[], number[]][], unit: 'rps'
  * process, with the limiter off, on the memory store and on the Redis store (a throwaway
  * redis-server), measured with wrk in rounds that alternate over all three servers.
  */
+interface Sample {
+  rps: number
+  cpuUs: number
+}
+
+/**
+ * The (b) table. The headline ratio is the median over rounds of that round's own
+ * /auth/me ÷ /health (the two ran back to back on the same server, so slow drift cancels);
+ * the ratio of the medians and the spread of the per-round ratios are shown beside it.
+ */
+function reportB(samples: { name: string; health: Sample[]; me: Sample[] }[]) {
+  const median = (v: number[]) => {
+    const sorted = [...v].sort((a, b) => a - b)
+    const mid = sorted.length / 2
+    return sorted.length % 2
+      ? (sorted[Math.floor(mid)] ?? 0)
+      : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
+  }
+  const ratiosOf = (s: { health: Sample[]; me: Sample[] }) =>
+    s.me.map((m, i) => m.rps / (s.health[i]?.rps ?? Number.NaN))
+  console.log(
+    `(b) the real server, wrk -t1 -c32, ${ROUNDS_B} alternating rounds of ${ROUND_SECONDS} s per endpoint, ${INSTANCES} process(es) per configuration (target: memory me/health ≥ 0.85)`,
+  )
+  console.log(
+    '                 req/s: /health   /auth/me   me/health (range)   of medians   per process   server CPU µs/request: /health  /auth/me  difference',
+  )
+  for (const name of new Set(samples.map((s) => s.name))) {
+    const mine = samples.filter((s) => s.name === name)
+    const health = mine.flatMap((s) => s.health)
+    const me = mine.flatMap((s) => s.me)
+    const ratios = mine.flatMap(ratiosOf)
+    const perProcess = mine.map((s) => median(ratiosOf(s)).toFixed(3)).join(' ')
+    const h = median(health.map((x) => x.rps))
+    const m = median(me.map((x) => x.rps))
+    const hCpu = median(health.map((x) => x.cpuUs))
+    const mCpu = median(me.map((x) => x.cpuUs))
+    console.log(
+      `  ${name.padEnd(12)} ${h.toFixed(0).padStart(15)} ${m.toFixed(0).padStart(10)}   ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})  ${(m / h).toFixed(3).padStart(10)}   ${perProcess.padEnd(11)}   ${hCpu.toFixed(1).padStart(23)} ${mCpu.toFixed(1).padStart(9)} ${(mCpu - hCpu).toFixed(1).padStart(11)}`,
+    )
+  }
+}
+
 async function partB() {
   if (!Bun.which('wrk')) {
     console.log('(b) skipped: wrk is not installed (apt-get install -y wrk)')
@@ -197,12 +275,17 @@ async function partB() {
   }
   const secret = 'bench-local-secret-0123456789-abcdefgh'
   await withRedis(async (redisUrl) => {
-    const servers: { name: string; base: string; stop: () => Promise<void>; dir: string }[] = []
+    const servers: { name: string; base: string; pid: number; stop: () => Promise<void>; dir: string }[] = []
     try {
-      for (const [name, env] of variants(redisUrl)) {
-        const dir = mkdtempSync(join(tmpdir(), 'pilar-bench-auth-'))
-        const server = await spawnBenchServer({ DATA_DIR: dir, LOCAL_JWT_SECRET: secret, ...env })
-        servers.push({ name, base: server.base, stop: () => server.stop(), dir })
+      // Several processes per configuration: one process can be lastingly faster or slower than
+      // another of the same code (JIT and heap layout; a run once saw /health 17% apart), and
+      // alternating rounds cannot cancel that, so each configuration's figures pool instances.
+      for (let instance = 0; instance < INSTANCES; instance++) {
+        for (const [name, env] of variants(redisUrl).filter(([name]) => STORES.includes(name))) {
+          const dir = mkdtempSync(join(tmpdir(), 'pilar-bench-auth-'))
+          const server = await spawnBenchServer({ DATA_DIR: dir, LOCAL_JWT_SECRET: secret, ...env })
+          servers.push({ name, base: server.base, pid: server.process.pid, stop: () => server.stop(), dir })
+        }
       }
       const token = await signLocalToken(secret, { email: 'bench@example.test', ttlSeconds: 3_600 })
       for (const server of servers) {
@@ -213,22 +296,29 @@ async function partB() {
         await wrk(`${server.base}/health`) // warm-up
         await wrk(`${server.base}/api/v1/auth/me`, token)
       }
-      const rows = servers.map(
-        (s) => [s.name, [] as number[], [] as number[]] as [string, number[], number[]],
-      )
+      const seen = servers.map(() => ({ health: [] as Sample[], me: [] as Sample[] }))
       // Many short alternating rounds: on these shared 2-core machines throughput drifts by tens
-      // of percent within seconds, and alternation exposes every server to the same drift.
+      // of percent within seconds, and alternation exposes every server to the same drift. Each
+      // round starts with the next server, and every other round measures /auth/me first, so no
+      // server or endpoint always runs first (or last) in a round.
       for (let round = 0; round < ROUNDS_B; round++) {
-        for (const [i, server] of servers.entries()) {
-          rows[i]?.[1].push(await wrk(`${server.base}/health`))
-          rows[i]?.[2].push(await wrk(`${server.base}/api/v1/auth/me`, token))
+        for (let k = 0; k < servers.length; k++) {
+          const i = (round + k) % servers.length
+          const server = servers[i]
+          const s = seen[i]
+          if (!server || !s) continue
+          const health = () => measure(server.pid, `${server.base}/health`)
+          const me = () => measure(server.pid, `${server.base}/api/v1/auth/me`, token)
+          if (round % 2 === 0) {
+            s.health.push(await health())
+            s.me.push(await me())
+          } else {
+            s.me.push(await me())
+            s.health.push(await health())
+          }
         }
       }
-      report(
-        `(b) requests/s on the real server (wrk, 32 connections, median of ${ROUNDS_B} alternating rounds of 2 s; target memory ≥ 0.85)`,
-        rows,
-        'rps',
-      )
+      reportB(servers.map((server, i) => ({ name: server.name, ...(seen[i] ?? { health: [], me: [] }) })))
     } finally {
       for (const server of servers) {
         await server.stop()

@@ -90,6 +90,29 @@ describe('MemoryRateLimitStore', () => {
     expect(store.check('k0', 1, 60_000, true).allowed).toBe(true)
   })
 
+  test('a key written again in a row keeps its most-recent place; eviction still follows last use', () => {
+    const remaining = (store: MemoryRateLimitStore, key: string) =>
+      store.check(key, 10, 60_000, true).remaining
+    // a, b, b (written twice in a row), then c: a is the least recently used and is dropped.
+    const first = new MemoryRateLimitStore(2, () => 0)
+    remaining(first, 'a')
+    remaining(first, 'b')
+    remaining(first, 'b')
+    remaining(first, 'c')
+    expect(first.evictions).toBe(1)
+    expect(remaining(first, 'b')).toBe(7) // kept: its third unit
+    expect(remaining(first, 'a')).toBe(9) // forgotten: a fresh quota
+    // a, b, a, a, then c: b is now the least recently used.
+    const second = new MemoryRateLimitStore(2, () => 0)
+    remaining(second, 'a')
+    remaining(second, 'b')
+    remaining(second, 'a')
+    remaining(second, 'a')
+    remaining(second, 'c')
+    expect(remaining(second, 'a')).toBe(6)
+    expect(remaining(second, 'b')).toBe(9)
+  })
+
   test('entries whose quota is whole again are dropped, not kept', () => {
     let now = 0
     const store = new MemoryRateLimitStore(100, () => now)

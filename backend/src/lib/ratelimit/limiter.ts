@@ -66,7 +66,15 @@ export class RateLimiter {
 
   #decided(policy: Policy, decision: Decision): Outcome {
     if (!decision.allowed) this.options.recorder.rejected(policy.name)
-    return { ...decision, policy: policy.name }
+    // A literal of a fixed shape rather than a spread: a spread is a generic copy, ~5× dearer.
+    return {
+      policy: policy.name,
+      allowed: decision.allowed,
+      limit: decision.limit,
+      remaining: decision.remaining,
+      resetMs: decision.resetMs,
+      retryAfterMs: decision.retryAfterMs,
+    }
   }
 
   #storeFailed(policy: Policy, error: unknown): Outcome {
