@@ -16,9 +16,11 @@ import { authRoutes } from '@/routes/auth'
 import { conversationRoutes } from '@/routes/conversations'
 import { registerDocs } from '@/routes/docs'
 import { healthRoutes } from '@/routes/health'
+import { localAuthCors, localAuthRoutes } from '@/routes/local-auth'
 import { ragRoutes } from '@/routes/rag'
 import { createRouter } from '@/routes/router'
 import { teamRoutes } from '@/routes/teams'
+import { userRoutes } from '@/routes/users'
 
 /**
  * Per client address: 8 token verifications in flight (a NAT full of people signing in is
@@ -51,6 +53,8 @@ export function newApp(container: Container) {
   app.use(accessLog(container.logger, container.metrics))
   app.use(secureHeaders())
   app.use('/api/*', cors({ origins: config.http.corsOrigins }))
+  // Local accounts (local auth only; in Supabase mode /auth/v1 is not mounted: 404).
+  if (container.localAccounts) app.use('/auth/v1/*', localAuthCors(config.http.corsOrigins))
   // Every API request is limited once: here per client address when it is anonymous (before
   // its body is read), or per user by the route's auth middleware — which runs after the body
   // checks below, so a request with a token meets the size and JSON checks first (they cost
@@ -79,6 +83,7 @@ export function newApp(container: Container) {
   )
 
   app.route('/', healthRoutes)
+  if (container.localAccounts) app.route('/', localAuthRoutes({ bodyLimitBytes }))
   const access = { metricsToken: config.http.metricsToken }
   app.route('/', authRoutes(access))
   app.route('/', assessmentRoutes)
@@ -86,6 +91,7 @@ export function newApp(container: Container) {
   app.route('/', aiRoutes)
   app.route('/', conversationRoutes)
   app.route('/', teamRoutes)
+  app.route('/', userRoutes)
   app.route('/', adminRoutes(access))
   registerDocs(app, container.version)
 

@@ -131,6 +131,8 @@ const schema = z
     LOCAL_JWT_SECRET: secret(32),
     AUTH_CACHE_TTL_MS: int(60_000, 0, 3_600_000),
     AUTH_CACHE_MAX_ENTRIES: int(10_000, 1, 10_000_000),
+    /** Lifetime of the access tokens local accounts get from /auth/v1 (at most 30 days). */
+    LOCAL_ACCESS_TOKEN_TTL_SECONDS: int(3_600, 60, 2_592_000),
     LLM_PROVIDER: z.preprocess(
       unsetIfEmpty,
       z.enum(PROVIDERS, { error: 'must be local, openai or anthropic' }).optional(),
@@ -206,6 +208,11 @@ const schema = z
     RATE_LIMIT_AI: int(20, 0, 1_000_000),
     RATE_LIMIT_AUTH_FAILURES: int(30, 0, 1_000_000),
     RATE_LIMIT_INGEST: int(10, 0, 1_000_000),
+    /** Password sign-ins at /auth/v1/token per e-mail address, and per client address. */
+    RATE_LIMIT_SIGNIN_EMAIL: int(10, 0, 1_000_000),
+    RATE_LIMIT_SIGNIN_ADDRESS: int(60, 0, 1_000_000),
+    /** Sign-ups at /auth/v1/signup per client address. */
+    RATE_LIMIT_SIGNUP_ADDRESS: int(20, 0, 1_000_000),
     RATE_LIMIT_MEMORY_MAX_KEYS: int(100_000, 100, 100_000_000),
     /** Processes sharing the port (reusePort); more than one needs DATABASE_URL. */
     WORKERS: int(1, 1, 64),
@@ -277,6 +284,7 @@ const schema = z
         dataDir: env.DATA_DIR,
         cacheTtlMs: env.AUTH_CACHE_TTL_MS,
         cacheMaxEntries: env.AUTH_CACHE_MAX_ENTRIES,
+        accessTokenTtlSeconds: env.LOCAL_ACCESS_TOKEN_TTL_SECONDS,
         breaker,
       },
       llm: {
@@ -314,6 +322,9 @@ const schema = z
           ai: env.RATE_LIMIT_AI,
           auth_failures: env.RATE_LIMIT_AUTH_FAILURES,
           ingest: env.RATE_LIMIT_INGEST,
+          signin_email: env.RATE_LIMIT_SIGNIN_EMAIL,
+          signin_address: env.RATE_LIMIT_SIGNIN_ADDRESS,
+          signup_address: env.RATE_LIMIT_SIGNUP_ADDRESS,
         },
         memoryMaxKeys: env.RATE_LIMIT_MEMORY_MAX_KEYS,
       },

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { Config } from '@/config'
-import { createVerifier } from '@/lib/auth/create-verifier'
+import { AUTH_UPSTREAM_TIMEOUT_MS, createVerifier } from '@/lib/auth/create-verifier'
+import { LocalVerifier } from '@/lib/auth/local-verifier'
 import { RedisRevocationBus } from '@/lib/auth/revocation-bus'
 import type { TokenVerifier } from '@/lib/auth/types'
 import type { BreakerStats } from '@/lib/breaker'
@@ -21,6 +22,9 @@ import { MemoryRateLimitStore } from '@/lib/ratelimit/memory-store'
 import { policiesFrom } from '@/lib/ratelimit/policies'
 import { RedisRateLimitStore } from '@/lib/ratelimit/redis-store'
 import { RedisConnection } from '@/lib/redis/connection'
+import { LocalAccountService } from '@/services/accounts/local-accounts'
+import { LocalAccountStore } from '@/services/accounts/local-accounts-store'
+import { AdminUserService } from '@/services/admin/users'
 import { AnalyzeService } from '@/services/ai/analyze'
 import { ChatService } from '@/services/ai/chat'
 import { CoachingService } from '@/services/ai/coaching'
@@ -42,6 +46,9 @@ import { RoundService } from '@/services/teams/rounds'
 import { RoundStore } from '@/services/teams/rounds-store'
 import { TeamService } from '@/services/teams/service'
 import { TeamStore } from '@/services/teams/store'
+import { SupabaseAuthAdmin } from '@/services/users/auth-admin'
+import { UserService } from '@/services/users/service'
+import { UserStore } from '@/services/users/store'
 import packageJson from '../../package.json' with { type: 'json' }
 
 /** Where the SQL migrations live: the same files the Supabase CLI applies. */
@@ -57,6 +64,8 @@ export interface Container {
   lifecycle: Lifecycle
   readiness: ReadinessService
   auth: AuthService
+  /** Local accounts behind /auth/v1: only in local auth mode over our own auth.users. */
+  localAccounts: LocalAccountService | undefined
   assessments: AssessmentService
   knowledge: KnowledgeService
   /** LLM providers behind breakers with failover (the AI routes are not built yet). */
@@ -77,6 +86,9 @@ export interface Container {
   rounds: RoundService
   /** The hourly job (conversations, invitations, due rounds); index.ts starts it. */
   housekeeping: Housekeeping
+  /** The caller's own account: profile, progress, export, deletion. */
+  users: UserService
+  adminUsers: AdminUserService
   /** Releases everything `buildContainer` opened (the database last). */
   close(): Promise<void>
 }
@@ -129,6 +141,18 @@ export async function buildContainer(
     if (ownsDb) await rawDb.close()
     throw new ForeignAuthUsersError()
   }
+  // Local accounts' tables, next to our own auth.users (a script, not a migration: they must
+  // never be created in Supabase's auth schema), also on databases bootstrapped before them.
+  const accountStore =
+    verifier instanceof LocalVerifier && usersAreOurs ? new LocalAccountStore(db) : undefined
+  if (accountStore) {
+    try {
+      await accountStore.ensureSchema()
+    } catch (error) {
+      if (ownsDb) await rawDb.close()
+      throw error
+    }
+  }
   const questionBank = await QuestionBank.load(db)
   const { url: redisUrl, commandTimeoutMs } = config.redis
   const openRedis = (url: string, name: string) =>
@@ -151,6 +175,12 @@ export async function buildContainer(
     upstreamLatency: metrics.authUpstreamDuration,
     bus: redis && redisListener ? new RedisRevocationBus(redis, redisListener, logger) : undefined,
   })
+  const localAccounts =
+    accountStore && verifier instanceof LocalVerifier
+      ? new LocalAccountService(accountStore, verifier, auth, logger, {
+          accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
+        })
+      : undefined
   const assessments = new AssessmentService(new AssessmentStore(db), questionBank)
   const knowledge = new KnowledgeService(
     new KnowledgeStore(db),
@@ -191,6 +221,17 @@ export async function buildContainer(
   const rounds = new RoundService(new RoundStore(db), teams, assessments)
   const teamCoaching = new TeamCoachingService(rounds, knowledge, llm, config.LLM_MAX_OUTPUT_TOKENS)
   const housekeeping = new Housekeeping(conversations, teamStore, logger)
+  // In Supabase mode deletion ends the auth user too (service-role key) or at least every session.
+  const authAdmin =
+    verifier.mode === 'supabase' && config.SUPABASE_URL
+      ? new SupabaseAuthAdmin({
+          url: config.SUPABASE_URL,
+          serviceRoleKey: config.SUPABASE_SERVICE_ROLE_KEY,
+          anonKey: config.SUPABASE_ANON_KEY,
+          timeoutMs: AUTH_UPSTREAM_TIMEOUT_MS,
+        })
+      : undefined
+  const users = new UserService(new UserStore(db), auth, { ownsAuthUsers: usersAreOurs, authAdmin, logger })
   return {
     config,
     logger,
@@ -200,6 +241,7 @@ export async function buildContainer(
     lifecycle,
     readiness: new ReadinessService({ db, migrations, lifecycle, auth, knowledge, llm, rateLimiter, redis }),
     auth,
+    localAccounts,
     assessments,
     knowledge,
     llm,
@@ -217,6 +259,8 @@ export async function buildContainer(
     invitations,
     rounds,
     housekeeping,
+    users,
+    adminUsers: new AdminUserService(db, (userId) => auth.invalidate(userId)),
     async close() {
       housekeeping.stop()
       // Traces are sent in the background; give the pending ones a moment, never longer.

@@ -13,6 +13,7 @@ import {
 import type { Database } from '@/lib/db/database'
 import { unauthenticated } from '@/lib/errors/domain'
 import { hashUserId, type Logger } from '@/lib/log'
+import { storable } from '@/lib/text'
 
 export interface AuthServiceOptions {
   ttlMs: number
@@ -144,6 +145,18 @@ export class AuthService implements Authenticator {
     return this.cache.evictUser(userHash)
   }
 
+  /**
+   * Evicts one user's cached tokens here and — awaited, so the caller knows it was sent — on
+   * every other instance (account deletion: the next request with any of their tokens is
+   * verified again, and refused).
+   */
+  async evictUser(userId: string): Promise<number> {
+    const userHash = hashUserId(userId)
+    const count = this.cache.evictUser(userHash)
+    await this.options.bus?.publish({ kind: 'user', userHash })
+    return count
+  }
+
   /** Cache counters, synchronously (for the metrics scrape). */
   counters(): TokenCacheCounters {
     return this.cache.counters()
@@ -171,18 +184,22 @@ export class AuthService implements Authenticator {
         ),
       )
     }
+    // The profile is created on first sight, named after user_metadata.full_name or the
+    // e-mail's local part; last_seen_at moves at most every 5 minutes (a write per cache fill
+    // would be one per token per TTL) and does not count as an edit (updated_at stays).
     const [profile] = await this.db.asService((tx) =>
       tx.query<{ role: string }>(
         `with created as (
-           insert into public.user_profiles (id, email) values ($1, $2)
-           on conflict (id) do nothing
+           insert into public.user_profiles (id, email, display_name, last_seen_at) values ($1, $2, $3, now())
+           on conflict (id) do update set last_seen_at = now()
+            where user_profiles.last_seen_at is null or user_profiles.last_seen_at < now() - interval '5 minutes'
            returning role
          )
          select role from created
          union all
          select role from public.user_profiles where id = $1
          limit 1`,
-        [identity.userId, identity.email ?? null],
+        [identity.userId, identity.email ?? null, defaultDisplayName(identity)],
       ),
     )
     const isAdmin = identity.appRole === 'admin' || profile?.role === 'admin'
@@ -195,4 +212,24 @@ export class AuthService implements Authenticator {
       idHash: hashUserId(identity.userId),
     }
   }
+}
+
+/** Longest display name the API accepts (the column allows 200, for older rows). */
+const DISPLAY_NAME_MAX = 80
+
+/**
+ * A new profile's display name: `user_metadata.full_name` (user-editable, so cleaned: text the
+ * database cannot hold removed, trimmed, cut to 80 characters), else the e-mail's local part.
+ */
+export function defaultDisplayName(identity: Pick<VerifiedIdentity, 'email' | 'claims'>): string | null {
+  const metadata = identity.claims.user_metadata
+  const fullName =
+    metadata && typeof metadata === 'object' ? (metadata as Record<string, unknown>).full_name : undefined
+  for (const candidate of [fullName, identity.email?.split('@')[0]]) {
+    if (typeof candidate !== 'string') continue
+    // By code points, so a cut never leaves half a surrogate pair.
+    const name = Array.from(storable(candidate).trim()).slice(0, DISPLAY_NAME_MAX).join('').trim()
+    if (name) return name
+  }
+  return null
 }

@@ -47,3 +47,41 @@ export async function signLocalToken(secret: string, request: LocalTokenRequest)
     .setExpirationTime(now + request.ttlSeconds)
     .sign(new TextEncoder().encode(secret))
 }
+
+/** An access token for a local account's session (POST /auth/v1/token and /signup). */
+export interface SessionTokenRequest {
+  userId: string
+  email: string
+  /** The account session's id: revoking the session refuses every token carrying it. */
+  sessionId: string
+  /** From the stored account (auth.users.raw_app_meta_data), never from the client. */
+  appMetadata: Record<string, unknown>
+  userMetadata: Record<string, unknown>
+  /** Lifetime in seconds, at most MAX_LOCAL_TOKEN_LIFETIME_SECONDS. */
+  ttlSeconds: number
+  /** Issue time, epoch seconds (the session's `expires_at` is computed from the same value). */
+  issuedAt: number
+}
+
+/** Mints a session's HS256 access token: the same claim shape `signLocalToken` makes. */
+export async function signSessionToken(key: Uint8Array, request: SessionTokenRequest): Promise<string> {
+  if (!(request.ttlSeconds >= 1 && request.ttlSeconds <= MAX_LOCAL_TOKEN_LIFETIME_SECONDS)) {
+    throw new RangeError(`ttlSeconds must be between 1 and ${MAX_LOCAL_TOKEN_LIFETIME_SECONDS}`)
+  }
+  return new SignJWT({
+    email: request.email,
+    role: 'authenticated',
+    aud: 'authenticated',
+    session_id: request.sessionId,
+    app_metadata: request.appMetadata,
+    user_metadata: request.userMetadata,
+    aal: 'aal1',
+    is_anonymous: false,
+  })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(request.userId)
+    .setIssuer('pilar-local')
+    .setIssuedAt(request.issuedAt)
+    .setExpirationTime(request.issuedAt + request.ttlSeconds)
+    .sign(key)
+}

@@ -1,6 +1,10 @@
 import { errors as joseErrors, jwtVerify } from 'jose'
 import { tokenKey } from '@/lib/auth/bearer'
-import { MAX_LOCAL_TOKEN_LIFETIME_SECONDS } from '@/lib/auth/local-tokens'
+import {
+  MAX_LOCAL_TOKEN_LIFETIME_SECONDS,
+  type SessionTokenRequest,
+  signSessionToken,
+} from '@/lib/auth/local-tokens'
 import type { AuthUser, TokenVerifier, VerifiedIdentity, VerifyOutcome } from '@/lib/auth/types'
 import type { Database, JwtClaims } from '@/lib/db/database'
 
@@ -20,7 +24,8 @@ export const REVOCATION_RETENTION_SECONDS = MAX_LOCAL_TOKEN_LIFETIME_SECONDS + I
 /**
  * Local mode: HS256 JWTs with Supabase's claim shape, signed with a local secret. Checks the
  * signature and algorithm (only HS256; `none` and every other algorithm are refused), `exp`,
- * `nbf`, `aud = authenticated`, a non-empty `sub`, that the session was not logged out, and a
+ * `nbf`, `aud = authenticated`, a non-empty `sub`, that the session was not logged out nor the
+ * user deleted since the token was issued, and a
  * bounded lifetime: `iat` is required, not in the future, and `exp − iat` is at most
  * MAX_LOCAL_TOKEN_LIFETIME_SECONDS (30 days) — what lets a revocation row expire at all.
  */
@@ -57,7 +62,8 @@ export class LocalVerifier implements TokenVerifier {
       throw error
     }
     const identity = identityFromClaims(claims)
-    if (await this.#isRevoked(token, identity.sessionId)) return { ok: false, reason: 'session revoked' }
+    const revoked = await this.#revocation(token, identity.userId, identity.sessionId, claims.iat as number)
+    if (revoked) return { ok: false, reason: revoked }
     return { ok: true, identity }
   }
 
@@ -74,18 +80,53 @@ export class LocalVerifier implements TokenVerifier {
     })
   }
 
+  /**
+   * Signs a local account session's access token with this verifier's own secret (the one it
+   * checks tokens with: with DATA_DIR=":memory:" it exists nowhere else).
+   */
+  issue(request: SessionTokenRequest): Promise<string> {
+    return signSessionToken(this.#key, request)
+  }
+
   health() {
     return { upstream: 'none' as const }
   }
 
-  async #isRevoked(token: string, sessionId: string | undefined): Promise<boolean> {
+  /**
+   * Why the token is refused, if it is: its session (or, without one, the token itself) was
+   * logged out, or its user was deleted at or after the token's `iat` (plus the signer's allowed
+   * clock skew). One query for both keys, as before.
+   */
+  async #revocation(
+    token: string,
+    userId: string,
+    sessionId: string | undefined,
+    iat: number,
+  ): Promise<string | undefined> {
+    const sessionKey = revocationKey(token, sessionId)
     const rows = await this.db.asService((tx) =>
-      tx.query('select 1 from public.auth_revoked_sessions where revocation_key = $1', [
-        revocationKey(token, sessionId),
-      ]),
+      tx.query<{ revocation_key: string; revoked_at: number }>(
+        `select revocation_key, extract(epoch from revoked_at)::float8 as revoked_at
+           from public.auth_revoked_sessions where revocation_key in ($1, $2)`,
+        [sessionKey, userRevocationKey(userId)],
+      ),
     )
-    return rows.length > 0
+    for (const row of rows) {
+      if (row.revocation_key === sessionKey) return 'session revoked'
+      // A token issued after the deletion (the same e-mail signing up again, which gives the
+      // same local id) is a new account's; one issued before it never works again.
+      if (iat <= Number(row.revoked_at) + IAT_SKEW_SECONDS) return 'user deleted'
+    }
+    return undefined
   }
+}
+
+/**
+ * The tombstone key of a deleted account (`user:` + SHA-256 of the id): the account's tokens
+ * issued before `revoked_at` are refused. Kept REVOCATION_RETENTION_SECONDS, like a logout.
+ */
+export function userRevocationKey(userId: string): string {
+  return `user:${new Bun.CryptoHasher('sha256').update(userId).digest('hex')}`
 }
 
 /** Logout ends the whole session; a token without a session id is revoked by its own hash. */

@@ -10,10 +10,26 @@
  *   refused before they cost a call to the auth server. A token that verifies locally, or is
  *   cached, is always served;
  * - `ingest`: per admin user, knowledge-base ingest (it embeds and writes a lot per call);
- * - `ready`: per client address, `/ready` (it pings the database), with the `anon` limit.
+ * - `ready`: per client address, `/ready` (it pings the database), with the `anon` limit;
+ * - `signin_email`: per e-mail address (its hash), password sign-ins at `/auth/v1/token`, so
+ *   guessing one account's password is slow from any number of addresses;
+ * - `signin_address`: per client address, password sign-ins whatever the e-mail;
+ * - `signup_address`: per client address, sign-ups at `/auth/v1/signup`.
  */
-export const POLICY_NAMES = ['api', 'anon', 'ai', 'auth_failures', 'ingest', 'ready'] as const
+export const POLICY_NAMES = [
+  'api',
+  'anon',
+  'ai',
+  'auth_failures',
+  'ingest',
+  'ready',
+  'signin_email',
+  'signin_address',
+  'signup_address',
+] as const
 export type PolicyName = (typeof POLICY_NAMES)[number]
+/** The policies of local accounts' sign-in and sign-up (/auth/v1). */
+export type AccountPolicyName = 'signin_email' | 'signin_address' | 'signup_address'
 
 /**
  * Policies that refuse (429) while the store cannot answer, whatever RATE_LIMIT_FAIL_CLOSED
@@ -21,7 +37,13 @@ export type PolicyName = (typeof POLICY_NAMES)[number]
  * guessing through to the auth server. The others follow the setting (open by default), so a
  * Redis outage does not become an API outage.
  */
-const ALWAYS_FAIL_CLOSED: ReadonlySet<PolicyName> = new Set(['ai', 'auth_failures'])
+const ALWAYS_FAIL_CLOSED: ReadonlySet<PolicyName> = new Set([
+  'ai',
+  'auth_failures',
+  // Unlimited password guessing is what these exist to prevent.
+  'signin_email',
+  'signin_address',
+])
 
 export interface Policy {
   name: PolicyName
@@ -35,8 +57,11 @@ export interface PolicyOptions {
   /** RATE_LIMIT_ENABLED: false turns every policy off. */
   enabled: boolean
   windowSeconds: number
-  /** Requests per window for each policy; 0 turns that one off. */
-  limits: Record<PolicyName, number>
+  /**
+   * Requests per window for each policy; 0 turns that one off. The local-account policies may
+   * be left out (off): they only matter where /auth/v1 is served, and config.ts always sets them.
+   */
+  limits: Record<Exclude<PolicyName, AccountPolicyName>, number> & Partial<Record<AccountPolicyName, number>>
   /** RATE_LIMIT_FAIL_CLOSED: refuse on a store failure for the policies that do not always. */
   failClosed: boolean
 }
@@ -47,7 +72,7 @@ export function policiesFrom(options: PolicyOptions): Partial<Record<PolicyName,
   const windowMs = options.windowSeconds * 1000
   const policies: Partial<Record<PolicyName, Policy>> = {}
   for (const name of POLICY_NAMES) {
-    const limit = options.limits[name]
+    const limit = options.limits[name] ?? 0
     const failClosed = options.failClosed || ALWAYS_FAIL_CLOSED.has(name)
     if (limit > 0) policies[name] = { name, limit, windowMs, failClosed }
   }

@@ -2,6 +2,8 @@ import type { MetricsAccessOptions } from '@/lib/http/auth'
 import { registerCleanupSessions } from '@/routes/admin/cleanup-sessions'
 import { registerGetMetrics } from '@/routes/admin/metrics'
 import { registerGetAdminStats } from '@/routes/admin/stats'
+import { registerListUsers } from '@/routes/admin/users-list'
+import { registerSetUserRole } from '@/routes/admin/users-update'
 import { createRouter } from '@/routes/router'
 
 /** Operator routes; `/metrics` also admits a scraper holding METRICS_TOKEN. */
@@ -11,5 +13,7 @@ export function adminRoutes(access: MetricsAccessOptions) {
   registerCleanupSessions(router)
   registerGetAdminStats(router)
   registerGetMetrics(router, access)
+  registerListUsers(router)
+  registerSetUserRole(router)
   return router
 }

@@ -1,0 +1,190 @@
+import type { Database, Tx } from '@/lib/db/database'
+import localAccountsSql from '@/lib/db/sql/local-accounts.sql' with { type: 'text' }
+
+/** A local account's user as stored (auth.users), in the shape the session's `user` is built from. */
+export interface AccountRow {
+  id: string
+  email: string | null
+  app_metadata: Record<string, unknown>
+  user_metadata: Record<string, unknown>
+  created_at: string
+  updated_at: string
+  /** Whether the user has a password (a user known only from `bun run token` has none). */
+  has_password: boolean
+  last_sign_in_at: string | null
+}
+
+/** What a refresh token exchange found. */
+export type RefreshOutcome =
+  | { kind: 'rotated'; sessionId: string; user: AccountRow }
+  | { kind: 'unknown' }
+  /** The token had been used already: its session is now revoked (`revoked` is false if it already was). */
+  | { kind: 'reused'; sessionId: string; userId: string; revoked: boolean }
+
+const USER_COLUMNS = `u.id, u.email, u.raw_app_meta_data as app_metadata, u.raw_user_meta_data as user_metadata,
+  to_json(u.created_at) #>> '{}' as created_at, to_json(u.updated_at) #>> '{}' as updated_at,
+  (c.user_id is not null) as has_password,
+  (select to_json(max(s.created_at)) #>> '{}' from auth.local_sessions s where s.user_id = u.id) as last_sign_in_at`
+
+const USER_FROM = 'auth.users u left join auth.local_credentials c on c.user_id = u.id'
+
+/**
+ * SQL of local accounts. Every statement runs as the connection's own role through
+ * `db.transaction`: auth.users is reachable by no API role (the bootstrap grants them nothing on
+ * it, as Supabase does), and each account operation reads or writes it in the same transaction
+ * as the account tables, which are locked the same way (local-accounts.sql).
+ */
+export class LocalAccountStore {
+  constructor(private readonly db: Database) {}
+
+  /** Creates the account tables where they are missing (idempotent; local mode only). */
+  async ensureSchema(): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      // Two instances starting at once over one DATABASE_URL must not race their `create`s.
+      await tx.query('select pg_advisory_xact_lock(hashtext($1))', ['pilar:local-accounts'])
+      await tx.exec(localAccountsSql)
+    })
+  }
+
+  /**
+   * Creates the user (or takes over the row `bun run token` made for the same e-mail, which has
+   * the same id and no password), their password and a first session with its refresh token.
+   * `null` when the e-mail already has a password.
+   */
+  signUp(input: {
+    userId: string
+    email: string
+    passwordHash: string
+    userMetadata: Record<string, unknown>
+    sessionId: string
+    refreshHash: string
+  }): Promise<AccountRow | null> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(
+        `insert into auth.users (id, email, raw_app_meta_data, raw_user_meta_data)
+         values ($1, $2, '{"provider":"email","providers":["email"]}'::jsonb, '{}'::jsonb)
+         on conflict (id) do nothing`,
+        [input.userId, input.email],
+      )
+      const created = await tx.query(
+        `insert into auth.local_credentials (user_id, password_hash) values ($1, $2)
+         on conflict (user_id) do nothing returning user_id`,
+        [input.userId, input.passwordHash],
+      )
+      if (created.length === 0) return null
+      await tx.query(
+        `update auth.users set email = $2, raw_user_meta_data = $3::text::jsonb, updated_at = now() where id = $1`,
+        [input.userId, input.email, JSON.stringify(input.userMetadata)],
+      )
+      await this.#openSession(tx, input.userId, input.sessionId, input.refreshHash)
+      return this.#user(tx, input.userId)
+    })
+  }
+
+  /** The stored password hash of a user, if they have one. */
+  async passwordHash(userId: string): Promise<string | undefined> {
+    const [row] = await this.db.transaction((tx) =>
+      tx.query<{ password_hash: string }>(
+        'select password_hash from auth.local_credentials where user_id = $1',
+        [userId],
+      ),
+    )
+    return row?.password_hash
+  }
+
+  /** A new session with its first refresh token, and the user as stored now. */
+  openSession(userId: string, sessionId: string, refreshHash: string): Promise<AccountRow | null> {
+    return this.db.transaction(async (tx) => {
+      await this.#openSession(tx, userId, sessionId, refreshHash)
+      return this.#user(tx, userId)
+    })
+  }
+
+  async #openSession(tx: Tx, userId: string, sessionId: string, refreshHash: string) {
+    await tx.query('insert into auth.local_sessions (id, user_id) values ($1, $2)', [sessionId, userId])
+    await tx.query(
+      'insert into auth.local_refresh_tokens (token_hash, session_id, user_id) values ($1, $2, $3)',
+      [refreshHash, sessionId, userId],
+    )
+  }
+
+  /**
+   * Exchanges a refresh token (by its hash) for its child `nextHash`. The presented row is
+   * locked, so of two concurrent exchanges of one token exactly one rotates and the other is
+   * reuse. Reuse revokes the session in the same transaction.
+   */
+  refresh(presentedHash: string, nextHash: string): Promise<RefreshOutcome> {
+    return this.db.transaction(async (tx) => {
+      const [token] = await tx.query<{
+        session_id: string
+        user_id: string
+        used: boolean
+        session_revoked: boolean
+      }>(
+        `select t.session_id, t.user_id, t.used_at is not null as used, s.revoked_at is not null as session_revoked
+           from auth.local_refresh_tokens t join auth.local_sessions s on s.id = t.session_id
+          where t.token_hash = $1
+          for update of t, s`,
+        [presentedHash],
+      )
+      if (!token) return { kind: 'unknown' }
+      if (token.used) {
+        const revoked = await tx.query(
+          `update auth.local_sessions set revoked_at = now(), revoked_reason = 'refresh_token_reuse'
+            where id = $1 and revoked_at is null returning id`,
+          [token.session_id],
+        )
+        return {
+          kind: 'reused',
+          sessionId: token.session_id,
+          userId: token.user_id,
+          revoked: revoked.length > 0,
+        }
+      }
+      // A logged-out session's tokens are dead, as if deleted (GoTrue deletes them).
+      if (token.session_revoked) return { kind: 'unknown' }
+      await tx.query('update auth.local_refresh_tokens set used_at = now() where token_hash = $1', [
+        presentedHash,
+      ])
+      await tx.query(
+        `insert into auth.local_refresh_tokens (token_hash, session_id, user_id, parent_hash)
+         values ($1, $2, $3, $4)`,
+        [nextHash, token.session_id, token.user_id, presentedHash],
+      )
+      await tx.query('update auth.local_sessions set refreshed_at = now() where id = $1', [token.session_id])
+      const user = await this.#user(tx, token.user_id)
+      if (!user) return { kind: 'unknown' }
+      return { kind: 'rotated', sessionId: token.session_id, user }
+    })
+  }
+
+  /**
+   * Marks sessions of `userId` revoked — `only` that one, or all but `except`, or all — and
+   * returns the ids of those that were still open.
+   */
+  async revokeSessions(userId: string, scope: { only?: string; except?: string }): Promise<string[]> {
+    const rows = await this.db.transaction((tx) =>
+      tx.query<{ id: string }>(
+        `update auth.local_sessions set revoked_at = now(), revoked_reason = 'logout'
+          where user_id = $1 and revoked_at is null
+            and ($2::uuid is null or id = $2::uuid)
+            and ($3::uuid is null or id <> $3::uuid)
+          returning id`,
+        [userId, scope.only ?? null, scope.except ?? null],
+      ),
+    )
+    return rows.map((row) => row.id)
+  }
+
+  /** The user as stored, or null. */
+  user(userId: string): Promise<AccountRow | null> {
+    return this.db.transaction((tx) => this.#user(tx, userId))
+  }
+
+  async #user(tx: Tx, userId: string): Promise<AccountRow | null> {
+    const [row] = await tx.query<AccountRow>(`select ${USER_COLUMNS} from ${USER_FROM} where u.id = $1`, [
+      userId,
+    ])
+    return row ?? null
+  }
+}
