@@ -220,7 +220,16 @@ export async function buildContainer(
   const invitations = new InvitationService(teamStore, teams)
   const rounds = new RoundService(new RoundStore(db), teams, assessments)
   const teamCoaching = new TeamCoachingService(rounds, knowledge, llm, config.LLM_MAX_OUTPUT_TOKENS)
-  const housekeeping = new Housekeeping(conversations, teamStore, logger)
+  const housekeeping = new Housekeeping(
+    [
+      { name: 'conversations', run: async () => ({ deleted: (await conversations.cleanup()).deleted }) },
+      { name: 'teams', run: () => teamStore.housekeeping() },
+      ...(accountStore
+        ? [{ name: 'local sessions', run: async () => ({ deleted: await accountStore.cleanup() }) }]
+        : []),
+    ],
+    logger,
+  )
   // In Supabase mode deletion ends the auth user too (service-role key) or at least every session.
   const authAdmin =
     verifier.mode === 'supabase' && config.SUPABASE_URL

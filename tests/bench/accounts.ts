@@ -6,7 +6,7 @@ import { type BenchServer, spawnBenchServer } from '@tests/helpers/bench-server'
 import { PASSWORD_HASH } from '@/services/accounts/local-accounts'
 
 /**
- * bun run bench accounts [--users 32] [--concurrency 1,4] [--seconds 3] [--part sign-in,refresh]
+ * bun run bench accounts [--users 32] [--concurrency 1,4] [--seconds 3] [--part sign-in,refresh,data]
  *
  * Local accounts (/auth/v1) on the real server process over a temporary DATA_DIR (embedded
  * PGlite, local auth):
@@ -22,7 +22,7 @@ const { values: args } = parseArgs({
     users: { type: 'string', default: '32' },
     concurrency: { type: 'string', default: '1,4' },
     seconds: { type: 'string', default: '3' },
-    part: { type: 'string', default: 'sign-in,refresh' },
+    part: { type: 'string', default: 'sign-in,refresh,data' },
   },
 })
 const USERS = Number(args.users)
@@ -123,7 +123,22 @@ const refresh: BenchPart = {
 
 // ---- The parts, in order. Export and deletion of a user with 10,000 messages are added here
 // ---- (each a BenchPart) by the accounts export/deletion work.
-const PARTS: BenchPart[] = [signIn, refresh]
+/**
+ * Export and deletion of a user with 10,000 messages: tests/bench/accounts-data.ts, in a process of
+ * its own so its peak RSS is the export's alone (this one holds a server and many sockets).
+ */
+const data: BenchPart = {
+  name: 'data',
+  async run() {
+    const child = Bun.spawn(['bun', join(import.meta.dir, 'accounts-data.ts')], {
+      stdout: 'inherit',
+      stderr: 'inherit',
+    })
+    if ((await child.exited) !== 0) throw new Error('accounts-data failed')
+  },
+}
+
+const PARTS: BenchPart[] = [signIn, refresh, data]
 
 const chosen = String(args.part).split(',')
 const dataDir = mkdtempSync(join(tmpdir(), 'pilar-bench-accounts-'))

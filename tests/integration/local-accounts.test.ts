@@ -402,6 +402,44 @@ describe('user and logout', () => {
     expect(await me(other.access_token)).toBe(200)
   })
 
+  test('the hourly job removes long-ended sessions and long-spent refresh tokens, not live ones', async () => {
+    const { email, session } = await newAccount()
+    const live = (await (await signIn(email, PASSWORD)).json()) as Session
+    const rotated = (await (await refresh(live.refresh_token)).json()) as Session
+    expect((await logout(session.access_token, 'local')).status).toBe(204)
+    const rows = () =>
+      app.services.db.transaction((tx) =>
+        tx.query<{ sessions: number; tokens: number }>(
+          `select (select count(*)::int from auth.local_sessions s where s.user_id = $1) as sessions,
+                  (select count(*)::int from auth.local_refresh_tokens r where r.user_id = $1) as tokens`,
+          [session.user.id],
+        ),
+      )
+    expect(await rows()).toEqual([{ sessions: 2, tokens: 3 }])
+    await app.services.housekeeping.run()
+    expect(await rows()).toEqual([{ sessions: 2, tokens: 3 }]) // nothing is old yet
+    await app.services.db.transaction((tx) =>
+      tx.query(
+        `update auth.local_sessions set revoked_at = revoked_at - interval '31 days' where revoked_at is not null
+            and user_id = $1;
+         `,
+        [session.user.id],
+      ),
+    )
+    await app.services.db.transaction((tx) =>
+      tx.query(
+        `update auth.local_refresh_tokens set used_at = used_at - interval '31 days' where used_at is not null
+            and user_id = $1`,
+        [session.user.id],
+      ),
+    )
+    await app.services.housekeeping.run()
+    // The logged-out session went with its token; the live one keeps only its current token.
+    expect(await rows()).toEqual([{ sessions: 1, tokens: 1 }])
+    expect(await me(rotated.access_token)).toBe(200)
+    expect((await refresh(rotated.refresh_token)).status).toBe(200)
+  })
+
   test('scope=global (the default) ends every session of the user', async () => {
     const { email, session } = await newAccount()
     const other = (await (await signIn(email, PASSWORD)).json()) as Session

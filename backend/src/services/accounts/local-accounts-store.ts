@@ -1,3 +1,4 @@
+import { REVOCATION_RETENTION_SECONDS } from '@/lib/auth/local-verifier'
 import type { Database, Tx } from '@/lib/db/database'
 import localAccountsSql from '@/lib/db/sql/local-accounts.sql' with { type: 'text' }
 
@@ -174,6 +175,26 @@ export class LocalAccountStore {
       ),
     )
     return rows.map((row) => row.id)
+  }
+
+  /**
+   * Removes sessions that ended (logout, reuse) longer ago than a token of theirs can live, and
+   * spent refresh tokens older than that: a spent token presented after it is gone is simply
+   * unknown (400), as a token nobody issued is. Open sessions and their current tokens stay.
+   */
+  async cleanup(): Promise<number> {
+    const [row] = await this.db.transaction((tx) =>
+      tx.query<{ n: number }>(
+        `with ended as (
+           delete from auth.local_sessions where revoked_at < now() - make_interval(secs => $1) returning 1
+         ), spent as (
+           delete from auth.local_refresh_tokens where used_at < now() - make_interval(secs => $1) returning 1
+         )
+         select ((select count(*) from ended) + (select count(*) from spent))::int as n`,
+        [REVOCATION_RETENTION_SECONDS],
+      ),
+    )
+    return Number(row?.n ?? 0)
   }
 
   /** The user as stored, or null. */
