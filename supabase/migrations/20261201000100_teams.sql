@@ -323,6 +323,10 @@ declare
   v_max integer := coalesce((select s.max_members from public.team_settings s where s.id), 200);
 begin
   perform 1 from public.teams t where t.id = p_team_id for update;
+  -- Deleted while this waited for its lock: as if the code or invitation never existed.
+  if not found then
+    raise exception 'team not found' using errcode = 'PT404';
+  end if;
   if exists (select 1 from public.team_members m where m.team_id = p_team_id and m.user_id = p_user) then
     return;
   end if;
@@ -395,7 +399,9 @@ begin
   if p_user_id = v_user then
     return;
   end if;
-  if not exists (select 1 from public.team_members m where m.team_id = p_team_id and m.user_id = p_user_id) then
+  -- Locked too: a leave that commits while this waits must not leave the team to nobody.
+  perform 1 from public.team_members m where m.team_id = p_team_id and m.user_id = p_user_id for update;
+  if not found then
     raise exception 'member not found' using errcode = 'PT404';
   end if;
   -- The old owner first, so the one-owner index never sees two.
@@ -433,7 +439,8 @@ end
 $$;
 
 -- The aggregate of a round's completed assessments up to p_cutoff, as one JSON object:
--- {n, pillar:{mean, sd, min, max}, forces:{key:{n, mean, sd, consensus}}} (min and max null below 5). Population standard
+-- {n, pillar:{mean, sd, min, max}, forces:{key:{n, mean, sd, consensus}}} (sd and consensus null
+-- below 4 completions, min and max below 5). Population standard
 -- deviation (the members are the whole group, not a sample), so sd ≤ 50 on a 0..100 scale and
 -- consensus = 1 − sd/50 stays in 0..1 (clamped anyway). A force enters only when at least
 -- p_min members answered it: a force one person answered would be that person's score.
@@ -465,10 +472,14 @@ as $$
   )
   select jsonb_build_object(
     'n', pillar.n,
-    -- The lowest and highest scores are each one member's own: shown only from 5 completions
-    -- (with 3, mean, min and max together are all three scores).
+    -- What a member who knows their own score could solve for is left out:
+    -- * the spread (sd, consensus) below 4: with 3, own score + mean + sd are two equations in
+    --   the other two scores, which gives both;
+    -- * the lowest and highest below 5: each is one member's own score, and with 3 or 4 they
+    --   narrow the rest down to one or two.
     'pillar', jsonb_build_object(
-      'mean', pillar.mean, 'sd', pillar.sd,
+      'mean', pillar.mean,
+      'sd', case when pillar.n >= 4 then pillar.sd end,
       'min', case when pillar.n >= 5 then pillar.min end,
       'max', case when pillar.n >= 5 then pillar.max end
     ),
@@ -476,8 +487,8 @@ as $$
       select jsonb_object_agg(forces.key, jsonb_build_object(
         'n', forces.n,
         'mean', round(forces.mean, 2),
-        'sd', round(forces.sd, 2),
-        'consensus', round(greatest(0, least(1, 1 - forces.sd / 50)), 4)
+        'sd', case when forces.n >= 4 then round(forces.sd, 2) end,
+        'consensus', case when forces.n >= 4 then round(greatest(0, least(1, 1 - forces.sd / 50)), 4) end
       )) from forces
     ), '{}'::jsonb)
   )
@@ -536,6 +547,10 @@ begin
             where p.round_id = r.id
          )
        )
+     -- In one order, skipping rounds another transaction holds (it is closing them): concurrent
+     -- closes, reads and the hourly job never wait on each other in a cycle.
+     order by r.id
+     for update of r skip locked
   loop
     perform public._team_round_freeze(
       v_round.id,

@@ -10,8 +10,8 @@ import type { ErrorBody } from '@/lib/errors/api-error'
 const openai = new FakeOpenAI().start()
 let localApp: TestApp
 let fakeApp: TestApp
-/** owner, b, c complete the round; d joins the team but never completes (so it stays open). */
-let people: { owner: Member; b: Member; c: Member; d: Member }
+/** owner, b, c, e complete the round (4: enough for its spread to show); d joins but never completes. */
+let people: { owner: Member; b: Member; c: Member; d: Member; e: Member }
 let outsider: TestUser
 let teamId: string
 let roundId: string
@@ -57,20 +57,26 @@ async function answerRound(who: Member, round: string, likert: Record<string, nu
 }
 
 // Likert → score: 1→0, 2→25, 3→50, 4→75, 5→100 (per force, the mean of its questions).
-// divided: 0, 100, 75 (mean 58.33, the lowest consensus); weak: 25 for all (mean 25, consensus 1);
-// strong: 100 for all (a strength). Pillar scores per person: 41.67, 75, 66.67 — never sent.
-const LIKERT = { owner: [1, 2, 5], b: [5, 2, 5], c: [4, 2, 5] } as const
+// divided: 0, 100, 75, 100 (the lowest consensus); weak: 25 for all (mean 25, consensus 1);
+// strong: 100 for all (a strength). Pillar scores per person: 41.67, 75, 66.67, 75 — never sent.
+const LIKERT = { owner: [1, 2, 5], b: [5, 2, 5], c: [4, 2, 5], e: [5, 2, 5] } as const
 const INDIVIDUAL_PILLAR_SCORES = ['41.67', '75', '66.67']
 
 beforeAll(async () => {
   localApp = await testApp(LOCAL_AUTH)
   fakeApp = await testApp(LOCAL_AUTH, { llm: fakeOpenAIRouter(openai) })
   const { teams, rounds, knowledge } = localApp.services
-  people = { owner: await member(), b: await member(), c: await member(), d: await member() }
+  people = {
+    owner: await member(),
+    b: await member(),
+    c: await member(),
+    d: await member(),
+    e: await member(),
+  }
   outsider = await newUser()
   teamId = (await teams.create(people.owner.auth, { name: 'Coached team' })).id
   const { code } = await teams.rotateCode(people.owner.auth, teamId)
-  for (const m of [people.b, people.c, people.d]) await teams.join(m.auth, code)
+  for (const m of [people.b, people.c, people.d, people.e]) await teams.join(m.auth, code)
   const forces = (await knowledge.forces('divsexp')).forces
   for (const f of forces) names[f.key] = f.name
   ;[divided, weak, strong] = forces.map((f) => f.key) as [string, string, string]
@@ -80,7 +86,7 @@ beforeAll(async () => {
     mode: 'egalitarian',
   })
   roundId = round.id
-  for (const key of ['owner', 'b', 'c'] as const) {
+  for (const key of ['owner', 'b', 'c', 'e'] as const) {
     const [x, y, z] = LIKERT[key]
     await answerRound(people[key], roundId, { [divided]: x, [weak]: y, [strong]: z })
   }
@@ -99,7 +105,7 @@ afterAll(() => openai.stop())
 beforeEach(() => openai.reset())
 
 describe('POST /ai/team-coaching', () => {
-  test('409 while the round is open, even with three completions', async () => {
+  test('409 while the round is open, even with four completions', async () => {
     const response = await post(localApp, people.b.http, { team_id: teamId, round_id: roundId })
     expect(response.status).toBe(409)
     expect(((await response.json()) as ErrorBody).error.code).toBe('CONFLICT')
@@ -117,7 +123,7 @@ describe('POST /ai/team-coaching', () => {
     const body = (await response.json()) as TeamCoachingAnswer
     expect(body.provider).toBe('local')
     expect(body.coaching.summary).toStartWith('[local provider')
-    expect(body.coaching.summary).toContain('3 members')
+    expect(body.coaching.summary).toContain('4 members')
     expect(body.coaching.actions[0]).toStartWith(`The group disagrees most about ${names[divided]}`)
     expect(body.coaching.strengths).toEqual([`${names[strong]} (mean 100/100, sd 0, consensus 1)`])
     expect(body.coaching.growth_areas.map((g) => g.split(' (')[0])).toEqual([names[weak], names[divided]])

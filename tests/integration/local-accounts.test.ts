@@ -146,11 +146,35 @@ describe('sign-up', () => {
     const list = await app.fetch('/api/v1/assessments', { headers: bearer(session.access_token) })
     expect(((await list.json()) as { data: unknown[] }).data.length).toBe(1)
   })
+
+  test('signing up with the e-mail of an --admin dev token does not make an admin', async () => {
+    const email = freshEmail()
+    const devToken = await signLocalToken(TEST_JWT_SECRET, { email, admin: true, ttlSeconds: 600 })
+    expect(await me(devToken)).toBe(200) // writes the token's app_metadata (role admin) to auth.users
+    const { session } = await newAccount(email)
+    expect(decodeJwt(session.access_token).app_metadata).not.toHaveProperty('role')
+    expect((session.user as { app_metadata?: object }).app_metadata).not.toHaveProperty('role')
+    const answer = await app.fetch('/api/v1/auth/me', { headers: bearer(session.access_token) })
+    expect(((await answer.json()) as { user: { role: string } }).user.role).toBe('user')
+    expect((await app.fetch('/api/v1/admin/users', { headers: bearer(session.access_token) })).status).toBe(
+      403,
+    )
+    // …nor later sign-ins, although the operator's --admin token keeps writing role admin back.
+    expect(await me(devToken)).toBe(200)
+    const again = (await (await signIn(email, PASSWORD)).json()) as Session
+    expect(decodeJwt(again.access_token).app_metadata).not.toHaveProperty('role')
+  })
 })
 
 describe('bad input is a GoTrue 4xx, never a 5xx', () => {
   test.each([
     ['NUL in data', () => signUp(freshEmail(), PASSWORD, { name: 'a\u0000b' }), 400, 'validation_failed'],
+    [
+      'data nested 20 deep (it goes into every token)',
+      () => signUp(freshEmail(), PASSWORD, JSON.parse(`${'{"a":'.repeat(20)}1${'}'.repeat(20)}`)),
+      400,
+      'validation_failed',
+    ],
     [
       'lone surrogate in a data key',
       () => signUp(freshEmail(), PASSWORD, { '\ud800': 1 }),
@@ -438,6 +462,24 @@ describe('user and logout', () => {
     expect(await rows()).toEqual([{ sessions: 1, tokens: 1 }])
     expect(await me(rotated.access_token)).toBe(200)
     expect((await refresh(rotated.refresh_token)).status).toBe(200)
+  })
+
+  test('POST /api/v1/auth/logout ends the session for refreshing too; a refresh token lives 30 days', async () => {
+    const { session } = await newAccount()
+    const out = await app.fetch('/api/v1/auth/logout', {
+      method: 'POST',
+      headers: bearer(session.access_token),
+    })
+    expect(out.status).toBe(204)
+    expect((await refresh(session.refresh_token)).status).toBe(400)
+    const { session: aged } = await newAccount()
+    await app.services.db.transaction((tx) =>
+      tx.query(
+        `update auth.local_refresh_tokens set created_at = now() - interval '30 days' where user_id = $1`,
+        [aged.user.id],
+      ),
+    )
+    expect((await refresh(aged.refresh_token)).status).toBe(400)
   })
 
   test('scope=global (the default) ends every session of the user', async () => {

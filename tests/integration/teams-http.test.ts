@@ -265,9 +265,9 @@ describe('invitations', () => {
 
 describe('rounds and results', () => {
   test('hidden while open and under the minimum; once closed, the aggregate equals an independent computation', async () => {
-    const members = await Promise.all([newUser(), newUser(), newUser(), newUser()])
-    const [owner, a, b, late] = members as [TestUser, TestUser, TestUser, TestUser]
-    const { id } = await team(owner, a, b, late)
+    const members = await Promise.all([newUser(), newUser(), newUser(), newUser(), newUser()])
+    const [owner, a, b, c, late] = members as [TestUser, TestUser, TestUser, TestUser, TestUser]
+    const { id } = await team(owner, a, b, c, late)
     const round = await openRound(owner, id, 'Q1', 'divsexp', 'egalitarian')
     expect(round).toMatchObject({ status: 'open', participants: 0, completed: 0, closed_at: null })
 
@@ -276,19 +276,20 @@ describe('rounds and results', () => {
       (_: string, i: number) => 1 + (i % 5),
       () => 5,
       (f: string) => (f === 'growth_mindset' ? 1 : 4),
+      (_: string, i: number) => 5 - (i % 3),
     ]
-    for (const [n, user] of [owner, a, b].entries()) {
+    for (const [n, user] of [owner, a, b, c].entries()) {
       scores.push(await complete(user, id, round.id, answers[n] as (f: string, i: number) => number))
       const seen = await ok(a, 'GET', `/teams/${id}/rounds/${round.id}/results`)
-      // Open: counts only, at 1, 2 and 3 completions alike — nothing to difference.
+      // Open: counts only, at 1, 2, 3 and 4 completions alike — nothing to difference.
       expect(seen).toMatchObject({ visible: false, results: null, min_completed: 3 })
-      expect(seen.participation).toEqual({ members: 4, started: n + 1, completed: n + 1 })
+      expect(seen.participation).toEqual({ members: 5, started: n + 1, completed: n + 1 })
     }
-    // The fourth member started but did not finish: the round stays open.
+    // The fifth member started but did not finish: the round stays open.
     const { assessment: unfinished } = await ok(late, 'POST', `/teams/${id}/rounds/${round.id}/participate`)
     expectError(await call(a, 'POST', `/teams/${id}/rounds/${round.id}/close`), 403, 'FORBIDDEN')
     const closed = await ok(owner, 'POST', `/teams/${id}/rounds/${round.id}/close`)
-    expect(closed.round).toMatchObject({ status: 'closed', participants: 4, completed: 3 })
+    expect(closed.round).toMatchObject({ status: 'closed', participants: 5, completed: 4 })
     expectError(await call(owner, 'POST', `/teams/${id}/rounds/${round.id}/close`), 409, 'CONFLICT')
     // Joined before closing: still their assessment. Never joined: too late.
     expect((await ok(late, 'POST', `/teams/${id}/rounds/${round.id}/participate`)).assessment.id).toBe(
@@ -298,11 +299,11 @@ describe('rounds and results', () => {
     const shown = await ok(b, 'GET', `/teams/${id}/rounds/${round.id}/results`)
     expect(shown.visible).toBe(true)
     const pillarScores = scores.map((s) => s.results.pillar_score as number)
-    expect(shown.results.n).toBe(3)
+    expect(shown.results.n).toBe(4)
     expect(shown.results.pillar).toEqual({
       mean: round2(mean(pillarScores)),
       sd: round2(sdPop(pillarScores)),
-      // With 3 completions the extremes would be two members' own scores.
+      // Below 5 completions the extremes would be members' own scores.
       min: null,
       max: null,
     })
@@ -310,7 +311,7 @@ describe('rounds and results', () => {
       const values = scores.map((s) => s.results.force_scores[force] as number)
       const sd = sdPop(values)
       expect(shown.results.forces[force]).toEqual({
-        n: 3,
+        n: 4,
         mean: round2(mean(values)),
         sd: round2(sd),
         consensus: Math.round(Math.min(1, Math.max(0, 1 - sd / 50)) * 10_000) / 10_000,
@@ -396,6 +397,18 @@ describe('rounds and results', () => {
         trend: [{ round_id: round.id, closed_at: seen.round.closed_at, mean: 50 }],
       },
     ])
+  })
+
+  test('with 3 completions only means show: the spread would give the other two scores away', async () => {
+    const [owner, a, b] = await Promise.all([newUser(), newUser(), newUser()])
+    const { id } = await team(owner, a, b)
+    const round = await openRound(owner, id, 'Three', 'dirrecip', 'hierarchical')
+    for (const [i, user] of [owner, a, b].entries()) await complete(user, id, round.id, () => 1 + 2 * i)
+    const shown = await ok(a, 'GET', `/teams/${id}/rounds/${round.id}/results`)
+    expect(shown.results.pillar).toEqual({ mean: 50, sd: null, min: null, max: null })
+    for (const force of Object.values(shown.results.forces) as Json[]) {
+      expect(force).toMatchObject({ n: 3, mean: 50, sd: null, consensus: null })
+    }
   })
 
   test('from 5 completions the lowest and highest scores are shown', async () => {

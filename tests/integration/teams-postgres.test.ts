@@ -244,4 +244,93 @@ describe.skipIf(!available)(`real PostgreSQL, 20 connections`, () => {
     )
     expect(closes.sort()).toEqual([...Array(9).fill('PT409'), 'ok'])
   }, 60_000)
+
+  test('a transfer racing the new owner leaving, and a join racing the team’s deletion, are refused cleanly', async () => {
+    const [owner, leaver, joiner] = (await newUsers(3)) as [JwtClaims, JwtClaims, JwtClaims]
+    const { teamId, code } = await teamWithCode(owner)
+    await one(leaver, 'select public.join_team($1) as v', [code])
+    const settle = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (error: unknown) => sqlState(error) ?? String(error),
+      )
+    // The leave holds its row while the transfer to the leaver starts (and must wait for it).
+    let transfer: Promise<string> | undefined
+    await db.asUser(leaver, async (tx) => {
+      await tx.query('delete from public.team_members where team_id = $1 and user_id = $2', [
+        teamId,
+        leaver.sub,
+      ])
+      transfer = settle(
+        db.asUser(owner, (t2) =>
+          t2.query('select public.transfer_team_ownership($1, $2)', [teamId, leaver.sub]),
+        ),
+      )
+      await Bun.sleep(300)
+    })
+    expect(await transfer).toBe('PT404')
+    const [state] = await db.asService((tx) =>
+      tx.query<{ owner: string; owners: number }>(
+        `select t.owner_id as owner, (select count(*)::int from public.team_members m where m.team_id = t.id and m.role = 'owner') as owners
+           from public.teams t where t.id = $1`,
+        [teamId],
+      ),
+    )
+    expect(state).toEqual({ owner: owner.sub, owners: 1 })
+
+    // The deletion holds the team while a join with its code starts: the join finds no team.
+    let join: Promise<string> | undefined
+    await db.asUser(owner, async (tx) => {
+      await tx.query('delete from public.teams where id = $1', [teamId])
+      join = settle(db.asUser(joiner, (t2) => t2.query('select public.join_team($1)', [code])))
+      await Bun.sleep(300)
+    })
+    expect(await join).toBe('PT404')
+  }, 60_000)
+
+  test('closing, per-team settling and the hourly job at once never deadlock', async () => {
+    const [owner] = (await newUsers(1)) as [JwtClaims]
+    const outcomes: string[] = []
+    for (let run = 0; run < 15; run++) {
+      const { teamId } = await teamWithCode(owner)
+      const rounds: string[] = []
+      for (let i = 0; i < 6; i++) {
+        rounds.push(
+          await one<string>(
+            owner,
+            `insert into public.team_rounds (team_id, name, pillar_id, mode) values ($1, 'Due', 'status', 'hierarchical') returning id as v`,
+            [teamId],
+          ),
+        )
+      }
+      await db.asService((tx) =>
+        tx.query(`update public.team_rounds set closes_at = now() - interval '1 minute' where team_id = $1`, [
+          teamId,
+        ]),
+      )
+      const results = await Promise.all(
+        [
+          db.asUser(owner, (tx) => tx.query('select public.close_team_round($1)', [rounds[5]])),
+          db.asService((tx) => tx.query('select public.settle_team_rounds($1)', [teamId])),
+          db.asService((tx) => tx.query('select public.settle_team_rounds(null)')),
+          db.asUser(owner, (tx) => tx.query('select public.team_round_results($1)', [rounds[0]])),
+        ].map((p) =>
+          p.then(
+            () => 'ok',
+            (error: unknown) => sqlState(error) ?? String(error),
+          ),
+        ),
+      )
+      outcomes.push(...results)
+      const [open] = await db.asService((tx) =>
+        tx.query<{ n: number }>(
+          `select count(*)::int as n from public.team_rounds where team_id = $1 and status = 'open'`,
+          [teamId],
+        ),
+      )
+      expect(open?.n).toBe(0)
+    }
+    // The close may find its round already closed by a settle (409); nothing else.
+    expect(outcomes.filter((o) => o !== 'ok' && o !== 'PT409')).toEqual([])
+  }, 60_000)
 })

@@ -717,6 +717,8 @@ interface Scored {
  * min and max together give away all three scores).
  */
 const EXTREMES_FROM = 5
+/** The spread (sd, consensus) from 4: with 3, own score + mean + sd give the other two away. */
+const SPREAD_FROM = 4
 
 function expectedAggregate(rows: Scored[], min: number) {
   const stats = (values: number[]) => {
@@ -725,11 +727,12 @@ function expectedAggregate(rows: Scored[], min: number) {
     const sum = cents.reduce((a, b) => a + b, 0)
     const squares = cents.reduce((a, b) => a + b * b, 0)
     const sdCents = Math.sqrt((n * squares - sum * sum) / (n * n))
+    const spread = n >= SPREAD_FROM
     return {
       n,
       mean: Math.round(sum / n) / 100,
-      sd: Math.round(sdCents) / 100,
-      consensus: Math.round(Math.min(1, Math.max(0, 1 - sdCents / 100 / 50)) * 10_000) / 10_000,
+      sd: spread ? Math.round(sdCents) / 100 : null,
+      consensus: spread ? Math.round(Math.min(1, Math.max(0, 1 - sdCents / 100 / 50)) * 10_000) / 10_000 : null,
     }
   }
   const pillar = rows.map((r) => r.pillar_score)
@@ -740,7 +743,7 @@ function expectedAggregate(rows: Scored[], min: number) {
       byForce.set(key, [...(byForce.get(key) ?? []), value])
     }
   }
-  const forces: Record<string, { n: number; mean: number; sd: number; consensus: number }> = {}
+  const forces: Record<string, { n: number; mean: number; sd: number | null; consensus: number | null }> = {}
   for (const [key, values] of byForce) if (values.length >= min) forces[key] = stats(values)
   return {
     n: rows.length,

@@ -25,3 +25,19 @@ export function storableDeep<T>(value: T): T {
   }
   return value
 }
+
+/**
+ * True when every string in a JSON value (object keys too) can be stored in jsonb and it nests
+ * at most `maxDepth` levels — user-supplied JSON (preferences, sign-up `data`) is checked with it.
+ */
+export function storableJson(value: unknown, maxDepth: number, depth = 0): boolean {
+  if (depth > maxDepth) return false
+  if (typeof value === 'string') return !hasUnstorable(value)
+  if (Array.isArray(value)) return value.every((item) => storableJson(item, maxDepth, depth + 1))
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).every(
+      ([key, item]) => !hasUnstorable(key) && storableJson(item, maxDepth, depth + 1),
+    )
+  }
+  return true
+}

@@ -81,7 +81,9 @@ export const RoundAggregateSchema = z
     n: z.number().int(),
     pillar: z.object({
       mean: Stat,
-      sd: Stat,
+      sd: Stat.nullable().openapi({
+        description: 'Null below 4 completions: with 3 it gives the others’ scores away',
+      }),
       min: Stat.nullable().openapi({
         description: 'Null below 5 completions: the lowest score is one member’s',
       }),
@@ -91,7 +93,17 @@ export const RoundAggregateSchema = z
     }),
     forces: z.record(
       z.string(),
-      z.object({ n: z.number().int(), mean: Stat, sd: Stat, consensus: z.number().min(0).max(1) }),
+      z.object({
+        n: z.number().int(),
+        mean: Stat,
+        sd: Stat.nullable(),
+        consensus: z
+          .number()
+          .min(0)
+          .max(1)
+          .nullable()
+          .openapi({ description: '1 − sd/50; null below 4 answers' }),
+      }),
     ),
   })
   .openapi('TeamRoundAggregate', {

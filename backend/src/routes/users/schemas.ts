@@ -4,7 +4,7 @@ import { guards } from '@/lib/http/middleware'
 import { bearerRoute } from '@/lib/http/openapi'
 import { errorCodes } from '@/lib/http/schemas'
 import { freeText } from '@/lib/http/text'
-import { hasUnstorable } from '@/lib/text'
+import { hasUnstorable, storableJson } from '@/lib/text'
 import { ModeSchema, PillarIdSchema } from '@/routes/pilar-schemas'
 
 /** Every /users route: the signed-in user's own account, under their `api` limit. */
@@ -47,23 +47,12 @@ export const ProfileSchema = z
 export const PREFERENCES_MAX_BYTES = 8_192
 const PREFERENCES_MAX_DEPTH = 32
 
-/** True when every string (keys too) is storable and nesting stays shallow enough to parse. */
-function storableJson(value: unknown, depth = 0): boolean {
-  if (depth > PREFERENCES_MAX_DEPTH) return false
-  if (typeof value === 'string') return !hasUnstorable(value)
-  if (Array.isArray(value)) return value.every((item) => storableJson(item, depth + 1))
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).every(([key, item]) => !hasUnstorable(key) && storableJson(item, depth + 1))
-  }
-  return true
-}
-
 const Preferences = z
   .record(z.string(), z.unknown())
   .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= PREFERENCES_MAX_BYTES, {
     message: `must be at most ${PREFERENCES_MAX_BYTES} bytes as JSON`,
   })
-  .refine(storableJson, {
+  .refine((value) => storableJson(value, PREFERENCES_MAX_DEPTH), {
     message: `must not contain NUL characters or unpaired surrogates, nor nest deeper than ${PREFERENCES_MAX_DEPTH}`,
   })
   .openapi({ description: 'Any JSON object of at most 8 KiB (serialized); replaced as a whole' })

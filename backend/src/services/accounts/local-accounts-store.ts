@@ -74,7 +74,11 @@ export class LocalAccountStore {
       )
       if (created.length === 0) return null
       await tx.query(
-        `update auth.users set email = $2, raw_user_meta_data = $3::text::jsonb, updated_at = now() where id = $1`,
+        // Taking over a `bun run token` user: its app_metadata came from that token (maybe an
+        // --admin one), so it is reset to what a sign-up gets.
+        `update auth.users set email = $2, raw_user_meta_data = $3::text::jsonb,
+                raw_app_meta_data = '{"provider":"email","providers":["email"]}'::jsonb, updated_at = now()
+          where id = $1`,
         [input.userId, input.email, JSON.stringify(input.userMetadata)],
       )
       await this.#openSession(tx, input.userId, input.sessionId, input.refreshHash)
@@ -121,14 +125,23 @@ export class LocalAccountStore {
         user_id: string
         used: boolean
         session_revoked: boolean
+        expired: boolean
       }>(
-        `select t.session_id, t.user_id, t.used_at is not null as used, s.revoked_at is not null as session_revoked
+        // Ended here (/auth/v1/logout, reuse) or through POST /api/v1/auth/logout, which revokes
+        // the session in public.auth_revoked_sessions only: either way its refresh tokens are dead.
+        `select t.session_id, t.user_id, t.used_at is not null as used,
+                s.revoked_at is not null or exists (
+                  select 1 from public.auth_revoked_sessions r where r.revocation_key = 'session:' || s.id::text
+                ) as session_revoked,
+                -- A refresh token lives as long as a revocation row does (30 days + 60 s), so no
+                -- token can outlive the record that its session was ended.
+                t.created_at < now() - make_interval(secs => $2) as expired
            from auth.local_refresh_tokens t join auth.local_sessions s on s.id = t.session_id
           where t.token_hash = $1
           for update of t, s`,
-        [presentedHash],
+        [presentedHash, REVOCATION_RETENTION_SECONDS - 60],
       )
-      if (!token) return { kind: 'unknown' }
+      if (!token || token.expired) return { kind: 'unknown' }
       if (token.used) {
         const revoked = await tx.query(
           `update auth.local_sessions set revoked_at = now(), revoked_reason = 'refresh_token_reuse'

@@ -5,7 +5,7 @@ import type { AuthUser } from '@/lib/auth/types'
 import type { JwtClaims } from '@/lib/db/database'
 import { DomainError, type DomainErrorCode } from '@/lib/errors/domain'
 import { hashUserId, type Logger } from '@/lib/log'
-import { hasUnstorable } from '@/lib/text'
+import { hasUnstorable, storableJson } from '@/lib/text'
 import type { AccountRow, LocalAccountStore } from '@/services/accounts/local-accounts-store'
 import type { AuthService } from '@/services/auth'
 
@@ -23,6 +23,8 @@ export const PASSWORD_MAX_LENGTH = 1_024
 export const EMAIL_MAX_LENGTH = 254
 /** `data` (user_metadata) at sign-up, as JSON. */
 export const USER_METADATA_MAX_BYTES = 8_192
+/** Sign-up `data` goes into every access token: it stays shallow. */
+const USER_METADATA_MAX_DEPTH = 8
 
 /** The GoTrue error codes this feature answers with (what @supabase/auth-js reads). */
 export type AccountErrorReason =
@@ -114,16 +116,6 @@ function newRefreshToken(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
 }
 
-/** Whether every key and string inside `value` can be stored in jsonb (no NUL, no lone surrogate). */
-function storableJson(value: unknown): boolean {
-  if (typeof value === 'string') return !hasUnstorable(value)
-  if (Array.isArray(value)) return value.every(storableJson)
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).every(([key, inner]) => !hasUnstorable(key) && storableJson(inner))
-  }
-  return true
-}
-
 /**
  * Local accounts for the `/auth/v1` routes (local auth mode only): sign-up and password sign-in
  * (argon2id), refresh-token rotation with reuse detection, the user, and logout. Access tokens
@@ -178,7 +170,7 @@ export class LocalAccountService {
       )
     }
     const metadata = input.data ?? {}
-    if (!storableJson(metadata)) {
+    if (!storableJson(metadata, USER_METADATA_MAX_DEPTH)) {
       throw new AccountError(
         'VALIDATION_ERROR',
         'validation_failed',
@@ -317,11 +309,15 @@ export class LocalAccountService {
     const user = toAccountUser(row)
     const issuedAt = Math.floor(Date.now() / 1000)
     const ttl = this.options.accessTokenTtlSeconds
+    // Never a role from app_metadata: a dev token minted with --admin writes role: admin into
+    // auth.users, and whoever signed up with that e-mail would inherit it. A local account is an
+    // admin only through user_profiles.role, which only an admin or the service sets.
+    const appMetadata = withoutRole(row.app_metadata)
     const accessToken = await this.issuer.issue({
       userId: row.id,
       email: user.email,
       sessionId,
-      appMetadata: row.app_metadata,
+      appMetadata,
       userMetadata: row.user_metadata,
       ttlSeconds: ttl,
       issuedAt,
@@ -348,11 +344,17 @@ function toAccountUser(row: AccountRow): AccountUser {
     phone: '',
     confirmed_at: row.created_at,
     last_sign_in_at: row.last_sign_in_at,
-    app_metadata: row.app_metadata ?? {},
+    app_metadata: withoutRole(row.app_metadata ?? {}),
     user_metadata: row.user_metadata ?? {},
     identities: [],
     created_at: row.created_at,
     updated_at: row.updated_at,
     is_anonymous: false,
   }
+}
+
+/** app_metadata as a local account carries it: never a role (see #session). */
+function withoutRole(appMetadata: Record<string, unknown>): Record<string, unknown> {
+  const { role: _role, ...rest } = appMetadata
+  return rest
 }

@@ -29,8 +29,9 @@ export interface ForceFigure {
   name: string
   n: number
   mean: number
-  sd: number
-  consensus: number
+  /** Null below 4 answers (the round's results leave the spread out then). */
+  sd: number | null
+  consensus: number | null
 }
 
 /** The aggregate's forces with their names: weakest first, and least agreed first. */
@@ -48,11 +49,15 @@ export function rankForces(aggregate: RoundAggregate, forceNames: Record<string,
   return {
     forces,
     weakest: [...forces].sort((a, b) => a.mean - b.mean),
-    divided: [...forces].sort((a, b) => a.consensus - b.consensus || a.mean - b.mean),
+    // Only forces whose spread is shown can be ranked by agreement.
+    divided: forces
+      .filter((f): f is ForceFigure & { consensus: number } => f.consensus !== null)
+      .sort((a, b) => a.consensus - b.consensus || a.mean - b.mean),
   }
 }
 
-const figures = (f: ForceFigure) => `mean ${f.mean}/100, sd ${f.sd}, consensus ${f.consensus}`
+const figures = (f: ForceFigure) =>
+  f.consensus === null ? `mean ${f.mean}/100` : `mean ${f.mean}/100, sd ${f.sd}, consensus ${f.consensus}`
 
 /**
  * Rule-based team coaching from the aggregate alone, what the local provider answers (it is not
@@ -68,7 +73,7 @@ export function ruleBasedTeamCoaching(
   const { forces, weakest, divided } = rankForces(aggregate, forceNames)
   const strengths = [...weakest]
     .reverse()
-    .filter((f) => f.mean >= STRONG_MEAN && f.consensus >= HIGH_CONSENSUS)
+    .filter((f) => f.mean >= STRONG_MEAN && (f.consensus ?? 0) >= HIGH_CONSENSUS)
     .slice(0, 5)
   const growth = [...new Set([...weakest.slice(0, HIGHLIGHT), ...divided.slice(0, HIGHLIGHT)])].filter(
     (f) => !strengths.includes(f),
@@ -90,7 +95,7 @@ export function ruleBasedTeamCoaching(
     actions.push('Too few members answered the same forces to compare them: run another round.')
   const { title } = PILLARS[pillarId]
   return {
-    summary: `[local provider: rule-based coaching from the team's aggregate] ${title}: ${aggregate.n} members completed the round; the team's mean is ${aggregate.pillar.mean}/100 (sd ${aggregate.pillar.sd}) across ${forces.length} force(s).`,
+    summary: `[local provider: rule-based coaching from the team's aggregate] ${title}: ${aggregate.n} members completed the round; the team's mean is ${aggregate.pillar.mean}/100${aggregate.pillar.sd === null ? '' : ` (sd ${aggregate.pillar.sd})`} across ${forces.length} force(s).`,
     strengths: strengths.map((f) => `${f.name} (${figures(f)})`),
     growth_areas: growth.map((f) => `${f.name} (${figures(f)})`),
     actions,
@@ -105,7 +110,7 @@ export function aggregatePrompt(
   pillarId: PillarId,
   mode: string,
   aggregate: RoundAggregate,
-  { divided, weakest }: ReturnType<typeof rankForces>,
+  { forces, divided, weakest }: ReturnType<typeof rankForces>,
 ) {
   const names = (list: ForceFigure[]) =>
     list
@@ -114,9 +119,13 @@ export function aggregatePrompt(
       .join(', ') || 'none'
   return [
     `Team round, pillar ${PILLARS[pillarId].title} (${mode}): ${aggregate.n} members completed it.`,
-    `Team pillar mean ${aggregate.pillar.mean}/100, sd ${aggregate.pillar.sd}.`,
-    'Forces, least agreed first:',
-    ...divided.map((f) => `- ${f.name}: ${figures(f)} (n ${f.n})`),
+    aggregate.pillar.sd === null
+      ? `Team pillar mean ${aggregate.pillar.mean}/100 (the spread is not shown below 4 completions).`
+      : `Team pillar mean ${aggregate.pillar.mean}/100, sd ${aggregate.pillar.sd}.`,
+    'Forces, least agreed first (those with too few answers for a spread last):',
+    ...[...divided, ...forces.filter((f) => f.consensus === null)].map(
+      (f) => `- ${f.name}: ${figures(f)} (n ${f.n})`,
+    ),
     `The group agrees least on: ${names(divided)}.`,
     `Weakest forces: ${names(weakest)}.`,
   ].join('\n')

@@ -27,9 +27,10 @@ export interface RoundProgress {
 /** A round's aggregate as the SQL stores it when the round closes (see _team_round_aggregate). */
 export interface RoundAggregate {
   n: number
-  /** min and max are null below 5 completions: each is one member's own score. */
-  pillar: { mean: number; sd: number; min: number | null; max: number | null }
-  forces: Record<string, { n: number; mean: number; sd: number; consensus: number }>
+  /** sd is null below 4 completions, min and max below 5 (see _team_round_aggregate). */
+  pillar: { mean: number; sd: number | null; min: number | null; max: number | null }
+  /** Per force; sd and consensus are null below 4 answers to it. */
+  forces: Record<string, { n: number; mean: number; sd: number | null; consensus: number | null }>
 }
 
 /** What team_round_results answers: counts always, the aggregate only when visible. */

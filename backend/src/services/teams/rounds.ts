@@ -68,7 +68,9 @@ export class RoundService {
       ])
     }
     return this.teams.withRole(user, teamId, MANAGERS, async (tx) => {
-      const row = await this.store.create(tx, teamId, { ...input, closes_at: input.closes_at ?? null })
+      // As UTC: zod accepts offsets Postgres refuses (beyond ±15:59).
+      const closesAt = input.closes_at ? new Date(input.closes_at).toISOString() : null
+      const row = await this.store.create(tx, teamId, { ...input, closes_at: closesAt })
       return presentRound(row, (await this.store.progress(tx, [row.id])).get(row.id))
     })
   }

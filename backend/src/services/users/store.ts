@@ -251,12 +251,19 @@ export class UserStore {
       await tx.query(`select set_config('role', 'service_role', true)`)
       // Locked like the join function locks them, so nobody joins a team between the check and
       // its deletion.
-      const owned = await tx.query<{ id: string; others: number }>(
-        `select t.id, (select count(*)::int from public.team_members m where m.team_id = t.id and m.user_id <> $1) as others
-           from public.teams t where t.owner_id = $1 order by t.id for update`,
+      // The lock first, the count in a statement of its own: a count in the locking statement
+      // keeps that statement's snapshot, so a join that committed while the lock was awaited
+      // would not be counted.
+      const owned = await tx.query<{ id: string }>(
+        'select t.id from public.teams t where t.owner_id = $1 order by t.id for update',
         [userId],
       )
-      if (owned.some((team) => team.others > 0)) return { ok: false, refusal: 'owns_team_with_members' }
+      const [members] = await tx.query<{ others: number }>(
+        `select count(*)::int as others from public.team_members m
+          where m.team_id = any($1::uuid[]) and m.user_id <> $2`,
+        [owned.map((team) => team.id), userId],
+      )
+      if (Number(members?.others ?? 0) > 0) return { ok: false, refusal: 'owns_team_with_members' }
       await this.#deleteRows(tx, userId, email)
       if (options.deleteAuthUser) {
         await tx.query('reset role')
