@@ -732,7 +732,9 @@ function expectedAggregate(rows: Scored[], min: number) {
       n,
       mean: Math.round(sum / n) / 100,
       sd: spread ? Math.round(sdCents) / 100 : null,
-      consensus: spread ? Math.round(Math.min(1, Math.max(0, 1 - sdCents / 100 / 50)) * 10_000) / 10_000 : null,
+      consensus: spread
+        ? Math.round(Math.min(1, Math.max(0, 1 - sdCents / 100 / 50)) * 10_000) / 10_000
+        : null,
     }
   }
   const pillar = rows.map((r) => r.pillar_score)
