@@ -27,7 +27,7 @@ import { createLogger } from '@/lib/log'
  * (b) Requests/s of GET /api/v1/auth/me with a cached token vs GET /health on the real server
  *     process — limiter off, memory store, Redis store — measured with wrk in alternating rounds
  *     over several processes per configuration; also the server's CPU time per request.
- * (c) The same three in process.
+ * (c) The same three in process, one request at a time and 32 in flight.
  */
 const { values: args } = parseArgs({
   options: {
@@ -355,28 +355,40 @@ async function partC() {
         request: (path) => Promise.resolve(app.request(`http://bench${path}`, init)),
       })
     }
-    const perRequestUs = async (app: (typeof apps)[number], path: string, n: number) => {
+    // `inFlight` requests at once (1: one after another), n in all; µs of wall time per request.
+    const perRequestUs = async (app: (typeof apps)[number], path: string, n: number, inFlight: number) => {
+      let next = 0
       const started = performance.now()
-      for (let i = 0; i < n; i++) {
-        const response = await app.request(path)
-        if (response.status !== 200) throw new Error(`${app.name}: ${path} answered ${response.status}`)
-        await response.arrayBuffer()
-      }
+      await Promise.all(
+        Array.from({ length: inFlight }, async () => {
+          while (next++ < n) {
+            const response = await app.request(path)
+            if (response.status !== 200) throw new Error(`${app.name}: ${path} answered ${response.status}`)
+            await response.arrayBuffer()
+          }
+        }),
+      )
       return ((performance.now() - started) / n) * 1000
     }
-    for (const app of apps) {
-      await perRequestUs(app, '/health', 10_000)
-      await perRequestUs(app, '/api/v1/auth/me', 10_000)
-    }
-    const rows = apps.map((a) => [a.name, [] as number[], [] as number[]] as [string, number[], number[]])
-    for (let round = 0; round < 10; round++) {
-      for (const [i, app] of apps.entries()) {
-        rows[i]?.[1].push(await perRequestUs(app, '/health', 10_000))
-        rows[i]?.[2].push(await perRequestUs(app, '/api/v1/auth/me', 10_000))
+    for (const inFlight of [1, 32]) {
+      for (const app of apps) {
+        await perRequestUs(app, '/health', 10_000, inFlight)
+        await perRequestUs(app, '/api/v1/auth/me', 10_000, inFlight)
       }
+      const rows = apps.map((a) => [a.name, [] as number[], [] as number[]] as [string, number[], number[]])
+      for (let round = 0; round < 10; round++) {
+        for (const [i, app] of apps.entries()) {
+          rows[i]?.[1].push(await perRequestUs(app, '/health', 10_000, inFlight))
+          rows[i]?.[2].push(await perRequestUs(app, '/api/v1/auth/me', 10_000, inFlight))
+        }
+      }
+      report(
+        `(c) in process, ${inFlight} in flight, µs per request (median of 10 alternating rounds of 10,000)`,
+        rows,
+        'us',
+      )
     }
     for (const app of apps) await app.close()
-    report('(c) in process, µs per request (median of 10 alternating rounds of 10,000)', rows, 'us')
   })
   await db.close()
 }
