@@ -165,6 +165,29 @@ async function held(tx: Tx, user: TestUser) {
       ),
       ['user_id'],
     ),
+    invitations_sent: plain(
+      await q(
+        'select id, team_id, status, created_at from public.team_invitations where invited_by = $1 order by created_at, id',
+      ),
+    ),
+    rounds_opened: plain(
+      await q(
+        'select id as round_id, team_id, created_at from public.team_rounds where created_by = $1 order by created_at, id',
+      ),
+    ),
+    account: {
+      ...plain(
+        await q(
+          'select email, raw_user_meta_data as user_metadata, created_at from auth.users where id = $1',
+        ),
+      )[0],
+      sessions: plain(
+        await q(
+          `select id, created_at, refreshed_at, revoked_at, revoked_reason from auth.local_sessions
+            where user_id = $1 order by created_at, id`,
+        ),
+      ),
+    },
   }
 }
 
@@ -205,6 +228,10 @@ describe('GET /users/me/export', () => {
     expect(body.invitations).toHaveLength(2)
     expect(body.round_participations).toEqual(expected.round_participations)
     expect(body.round_participations).toHaveLength(1)
+    expect(body.invitations_sent).toEqual(expected.invitations_sent)
+    expect(body.rounds_opened).toEqual(expected.rounds_opened)
+    expect(body.account).toEqual(expected.account)
+    expect(body.account.email).toBe(alice.email)
     expect({ events: body.events, points: body.points }).toEqual({ events: [], points: [] })
     // Messages came in pages of 500, each its own chunk (and more chunks around them).
     expect(chunks).toBeGreaterThan(Math.ceil(MESSAGES / EXPORT_PAGE_SIZE.messages))
@@ -219,6 +246,9 @@ describe('GET /users/me/export', () => {
         'memberships',
         'invitations',
         'round_participations',
+        'invitations_sent',
+        'rounds_opened',
+        'account',
         'events',
         'points',
       ].sort(),

@@ -39,6 +39,17 @@ export interface UserServiceOptions {
   logger: Logger
 }
 
+/** `record` for the account section, whose sessions are records too. */
+function recordDeep(account: Record<string, unknown>): Record<string, unknown> {
+  const { sessions, ...rest } = account
+  return {
+    ...record(rest),
+    ...(Array.isArray(sessions)
+      ? { sessions: sessions.map((s) => record(s as Record<string, unknown>)) }
+      : {}),
+  }
+}
+
 /** Values with timestamps as ISO strings, the keyset column dropped: one export record. */
 function record(row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
@@ -162,6 +173,15 @@ export class UserService {
     yield `,"memberships":${JSON.stringify(teams.memberships.map(record))}`
     yield `,"invitations":${JSON.stringify(teams.invitations.map(record))}`
     yield `,"round_participations":${JSON.stringify(teams.round_participations.map(record))}`
+    const elsewhere = await this.store.namedElsewhere(user.id)
+    yield `,"invitations_sent":${JSON.stringify(elsewhere.invitations_sent.map(record))}`
+    yield `,"rounds_opened":${JSON.stringify(elsewhere.rounds_opened.map(record))}`
+    // Local mode: the account row and its sessions are ours; on Supabase, Supabase Auth keeps
+    // them, and what the token carries is what this server knows.
+    const account = this.options.ownsAuthUsers
+      ? await this.store.localAccount(user.id)
+      : { email: user.email ?? null, user_metadata: user.claims.user_metadata ?? {} }
+    yield `,"account":${JSON.stringify(recordDeep(account))}`
     yield ',"events":[],"points":[]}'
   }
 

@@ -231,6 +231,49 @@ export class UserStore {
     }))
   }
 
+  /**
+   * What other tables keep that names the caller but RLS no longer shows them (a team they left
+   * still has the invitations they sent and the rounds they opened), as ids and times only; read
+   * as the service, filtered by the caller.
+   */
+  namedElsewhere(userId: string) {
+    return this.db.asService(async (tx) => ({
+      invitations_sent: await tx.query<Record<string, unknown>>(
+        `select id, team_id, status, created_at from public.team_invitations
+          where invited_by = $1 order by created_at, id`,
+        [userId],
+      ),
+      rounds_opened: await tx.query<Record<string, unknown>>(
+        'select id as round_id, team_id, created_at from public.team_rounds where created_by = $1 order by created_at, id',
+        [userId],
+      ),
+    }))
+  }
+
+  /**
+   * The account itself when auth.users is our own (local mode): the sign-up metadata and the
+   * sessions (when, not their tokens). Read as the owner role, like AuthService writes it.
+   */
+  localAccount(userId: string) {
+    return this.db.transaction(async (tx) => {
+      const [user] = await tx.query<Record<string, unknown>>(
+        `select email, raw_user_meta_data as user_metadata, created_at from auth.users where id = $1`,
+        [userId],
+      )
+      const [exists] = await tx.query<{ present: boolean }>(
+        `select to_regclass('auth.local_sessions') is not null as present`,
+      )
+      const sessions = exists?.present
+        ? await tx.query<Record<string, unknown>>(
+            `select id, created_at, refreshed_at, revoked_at, revoked_reason from auth.local_sessions
+              where user_id = $1 order by created_at, id`,
+            [userId],
+          )
+        : []
+      return { ...(user ?? {}), sessions }
+    })
+  }
+
   // ---- deletion --------------------------------------------------------------------------------
 
   /**
