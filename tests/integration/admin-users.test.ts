@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
+import { callApi } from '@tests/helpers/api'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, TEST_JWT_SECRET, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
@@ -16,15 +17,8 @@ beforeAll(async () => {
   admin = await newUser({ admin: true })
 }, DB_SETUP_TIMEOUT_MS)
 
-async function call(user: TestUser, method: string, path: string, body?: unknown) {
-  const response = await t.request(`/api/v1${path}`, {
-    method,
-    headers: { ...user.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  // biome-ignore lint/suspicious/noExplicitAny: bodies of several shapes, each checked by toEqual/toMatchObject
-  return { status: response.status, body: (await response.json()) as Record<string, any> }
-}
+const call = (user: TestUser, method: string, path: string, body?: unknown) =>
+  callApi(t, user, method, path, body)
 
 /** A user whose e-mail starts with `prefix`, seen once by the server (so their profile exists). */
 async function seen(prefix: string): Promise<TestUser> {

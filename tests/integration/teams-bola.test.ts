@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
+import { callApi } from '@tests/helpers/api'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
@@ -21,15 +22,8 @@ let teamId: string
 let roundId: string
 let invitationId: string
 
-async function call(user: TestUser, method: string, path: string, body?: unknown) {
-  const response = await t.request(`/api/v1${path}`, {
-    method,
-    headers: { ...user.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text ? JSON.parse(text) : null }
-}
+const call = (user: TestUser, method: string, path: string, body?: unknown) =>
+  callApi(t, user, method, path, body)
 
 async function ok(user: TestUser, method: string, path: string, body?: unknown) {
   const response = await call(user, method, path, body)

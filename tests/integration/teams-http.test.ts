@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { callApi, expectApi, type Json } from '@tests/helpers/api'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
@@ -18,30 +19,10 @@ beforeAll(async () => {
 // The settings row is shared by every test on this database: put the default back.
 afterAll(() => t.services.db.asService((tx) => tx.query('update public.team_settings set max_members = 200')))
 
-interface Json {
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies of many shapes, each checked by toEqual/toMatchObject
-  [key: string]: any
-}
-
-async function call(user: TestUser | undefined, method: string, path: string, body?: unknown) {
-  const response = await t.request(`/api/v1${path}`, {
-    method,
-    headers: {
-      ...(user?.headers ?? {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as Json }
-}
-
-async function ok(user: TestUser, method: string, path: string, body?: unknown, status = 200): Promise<Json> {
-  const response = await call(user, method, path, body)
-  if (response.status !== status)
-    throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`)
-  return response.body
-}
+const call = (user: TestUser | undefined, method: string, path: string, body?: unknown) =>
+  callApi(t, user, method, path, body)
+const ok = (user: TestUser, method: string, path: string, body?: unknown, status = 200) =>
+  expectApi(t, user, method, path, body, status)
 
 function expectError(
   response: { status: number; body: Json },

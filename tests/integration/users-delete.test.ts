@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
+import { callApi, expectApi, type Json } from '@tests/helpers/api'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, TEST_JWT_SECRET, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
@@ -18,31 +19,14 @@ import { ConversationStore } from '@/services/conversations/store'
 
 let t: TestApp
 
-interface Json {
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies of several shapes
-  [key: string]: any
-}
-
 beforeAll(async () => {
   t = await testApp(LOCAL_AUTH)
 }, DB_SETUP_TIMEOUT_MS)
 
-async function call(user: TestUser, method: string, path: string, body?: unknown) {
-  const response = await t.request(`/api/v1${path}`, {
-    method,
-    headers: { ...user.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as Json }
-}
-
-async function ok(user: TestUser, method: string, path: string, body?: unknown, status = 200): Promise<Json> {
-  const response = await call(user, method, path, body)
-  if (response.status !== status)
-    throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`)
-  return response.body
-}
+const call = (user: TestUser, method: string, path: string, body?: unknown) =>
+  callApi(t, user, method, path, body)
+const ok = (user: TestUser, method: string, path: string, body?: unknown, status = 200) =>
+  expectApi(t, user, method, path, body, status)
 
 /** Every (table, column) that can name a user: FKs to auth.users, and the usual column names. */
 async function userColumns(tx: Tx) {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
+import { callApi } from '@tests/helpers/api'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
@@ -11,24 +12,12 @@ import { defaultDisplayName } from '@/services/auth'
 
 let t: TestApp
 
-interface Json {
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies of several shapes, each checked by toEqual/toMatchObject
-  [key: string]: any
-}
-
 beforeAll(async () => {
   t = await testApp(LOCAL_AUTH)
 }, DB_SETUP_TIMEOUT_MS)
 
-async function call(user: TestUser, method: string, path: string, body?: unknown) {
-  const response = await t.request(`/api/v1${path}`, {
-    method,
-    headers: { ...user.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as Json }
-}
+const call = (user: TestUser, method: string, path: string, body?: unknown) =>
+  callApi(t, user, method, path, body)
 
 /** The stored row, as the table owner reads it (no RLS, no API). */
 async function row(id: string) {
