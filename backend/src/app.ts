@@ -13,6 +13,7 @@ import { adminRoutes } from '@/routes/admin'
 import { aiRoutes } from '@/routes/ai'
 import { assessmentRoutes } from '@/routes/assessments'
 import { authRoutes } from '@/routes/auth'
+import { contentRoutes } from '@/routes/content'
 import { conversationRoutes } from '@/routes/conversations'
 import { registerDocs } from '@/routes/docs'
 import { healthRoutes } from '@/routes/health'
@@ -92,6 +93,7 @@ export function newApp(container: Container) {
   app.route('/', conversationRoutes)
   app.route('/', teamRoutes)
   app.route('/', userRoutes)
+  app.route('/', contentRoutes)
   app.route('/', adminRoutes(access))
   registerDocs(app, container.version)
 

@@ -35,6 +35,9 @@ import { QuestionBank } from '@/services/assessments/question-bank'
 import { AssessmentService } from '@/services/assessments/service'
 import { AssessmentStore } from '@/services/assessments/store'
 import { AuthService } from '@/services/auth'
+import { KnowledgeContentIndexer } from '@/services/content/indexer'
+import { ContentService } from '@/services/content/service'
+import { ContentStore } from '@/services/content/store'
 import { ConversationService } from '@/services/conversations/service'
 import { ConversationStore } from '@/services/conversations/store'
 import { Housekeeping } from '@/services/housekeeping'
@@ -89,6 +92,8 @@ export interface Container {
   /** The caller's own account: profile, progress, export, deletion. */
   users: UserService
   adminUsers: AdminUserService
+  /** Articles, pages and resources (admin writes, public reads), linked to the knowledge base. */
+  content: ContentService
   /** Releases everything `buildContainer` opened (the database last). */
   close(): Promise<void>
 }
@@ -224,6 +229,10 @@ export async function buildContainer(
     [
       { name: 'conversations', run: async () => ({ deleted: (await conversations.cleanup()).deleted }) },
       { name: 'teams', run: () => teamStore.housekeeping() },
+      // Chunks stored while the embedder was down (ingest, published content) get their vectors.
+      { name: 'embeddings', run: async () => ({ embedded: await knowledge.backfill() }) },
+      // Published content the knowledge base lacks (seed pages, a failed indexing).
+      { name: 'content index', run: () => content.indexMissing() },
       ...(accountStore
         ? [{ name: 'local sessions', run: async () => ({ deleted: await accountStore.cleanup() }) }]
         : []),
@@ -241,6 +250,11 @@ export async function buildContainer(
         })
       : undefined
   const users = new UserService(new UserStore(db), auth, { ownsAuthUsers: usersAreOurs, authAdmin, logger })
+  const content = new ContentService(
+    new ContentStore(db),
+    new KnowledgeContentIndexer(knowledge, logger),
+    logger,
+  ) // content indexer: wired by services/content/indexer.ts
   return {
     config,
     logger,
@@ -270,6 +284,7 @@ export async function buildContainer(
     housekeeping,
     users,
     adminUsers: new AdminUserService(db, (userId) => auth.invalidate(userId)),
+    content,
     async close() {
       housekeeping.stop()
       // Traces are sent in the background; give the pending ones a moment, never longer.

@@ -62,6 +62,11 @@ const app = newApp(services)
 // Hourly in process: expired conversations removed (also on demand by an admin), expired team
 // invitations marked, rounds past closes_at closed (reads close them too).
 services.housekeeping.start(60 * 60 * 1000)
+// The seed pages (and anything published whose indexing failed) into the knowledge base, in the
+// background: the server answers meanwhile, and the hourly job picks up what is left.
+void services.content
+  .indexMissing()
+  .catch((error: unknown) => logger.warn({ err: error }, 'indexing published content at start-up failed'))
 const server = await listen()
 // Before the "listening" line: a supervisor that signals as soon as it reads it must meet our
 // handler, not the default action (which would exit without closing PGlite).

@@ -43,6 +43,14 @@ const REFERENCE_TABLES = [
  */
 const TEAM_TABLES = ['team_invitations', 'team_members', 'team_round_participants', 'team_rounds', 'teams']
 
+/**
+ * Reference data written by admins: everyone reads the published rows, admins every row, and
+ * only admins write — no owner column, so the attacks below do not fit it either.
+ * content-visibility.test.ts runs the matrix (anonymous, user, admin × each status) over HTTP
+ * and as SQL; the catalog test below checks that each policy is gated so.
+ */
+const ADMIN_TABLES = ['content']
+
 /** Server-only tables: no policy and no privilege for users at all (teams-sql.test.ts tries). */
 const SERVER_TABLES = ['team_settings']
 
@@ -212,7 +220,7 @@ beforeAll(async () => {
   Object.assign(bobs, await seed(bob, stores))
 }, DB_SETUP_TIMEOUT_MS)
 
-test('every public table is an owner table tested here, a team table, server-only, or public reference data', async () => {
+test('every public table is an owner table tested here, a team table, admin-written, server-only, or public reference data', async () => {
   const rows = await db.transaction((tx) =>
     tx.query<{ name: string }>(
       `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -220,8 +228,46 @@ test('every public table is an owner table tested here, a team table, server-onl
     ),
   )
   expect(rows.map((r) => r.name)).toEqual(
-    [...tables, ...TEAM_TABLES, ...SERVER_TABLES, ...REFERENCE_TABLES].sort(),
+    [...tables, ...TEAM_TABLES, ...ADMIN_TABLES, ...SERVER_TABLES, ...REFERENCE_TABLES].sort(),
   )
+})
+
+test('admin-written tables: every write policy asks public.is_admin(); reads are published rows or admins; anon writes nothing', async () => {
+  const [policies, anonWrites] = await db.transaction(async (tx) => [
+    await tx.query<{ table: string; name: string; cmd: string; qual: string | null; check: string | null }>(
+      `select tablename as table, policyname as name, cmd, qual, with_check as check
+         from pg_policies where schemaname = 'public' and tablename = any($1::text[])`,
+      [ADMIN_TABLES],
+    ),
+    await tx.query<{ table: string }>(
+      `select c.relname as table from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'public' and c.relname = any($1::text[])
+          and (has_any_column_privilege('anon', c.oid, 'INSERT, UPDATE, REFERENCES')
+               or has_table_privilege('anon', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))`,
+      [ADMIN_TABLES],
+    ),
+  ])
+  const admin = (expression: string | null) => expression !== null && /is_admin\(\)/.test(expression)
+  const publishedOnly = (expression: string | null) => expression === "(status = 'published'::text)"
+  const ungated = policies
+    .filter((p) =>
+      p.cmd === 'SELECT'
+        ? !(admin(p.qual) || publishedOnly(p.qual))
+        : !(p.cmd === 'INSERT' ? admin(p.check) : admin(p.qual) && (p.check === null || admin(p.check))),
+    )
+    .map((p) => `${p.table}:${p.name}`)
+  expect(ungated).toEqual([])
+  // Each table can be read and written by an admin through its policies (else RLS would be the
+  // only thing the feature ran on, unseen).
+  for (const table of ADMIN_TABLES) {
+    expect(
+      policies
+        .filter((p) => p.table === table)
+        .map((p) => p.cmd)
+        .sort(),
+    ).toEqual(['DELETE', 'INSERT', 'SELECT', 'SELECT', 'UPDATE'])
+  }
+  expect(anonWrites).toEqual([])
 })
 
 test('team tables: every policy asks public.team_role() or names the caller; server-only tables are out of reach', async () => {

@@ -15,7 +15,12 @@ export interface ReadyReport {
     database: { status: CheckStatus; kind: Database['kind']; latency_ms?: number; error?: string }
     migrations: { status: CheckStatus; applied: number; pending: string[] }
     auth: { status: CheckStatus; mode: 'local' | 'supabase'; breaker?: 'closed' | 'open' | 'half_open' }
-    embeddings: ReturnType<KnowledgeService['readiness']>
+    /**
+     * `pending`: chunks stored without a vector (embedder down at ingest or publish), found by
+     * full text until the backfill fills them in. A count, not a failure: status stays as the
+     * embedder's own (docs/decisions.md "Pending embeddings"). Absent when the database is down.
+     */
+    embeddings: ReturnType<KnowledgeService['readiness']> & { pending?: number }
     llm: { status: CheckStatus; providers: { name: string; state: 'closed' | 'open' | 'half_open' }[] }
     rate_limits: {
       status: CheckStatus
@@ -36,7 +41,10 @@ const PING_TIMEOUT_MS = 2_000
  */
 export const READINESS_CACHE_MS = 1_000
 
-type StorageChecks = Pick<ReadyReport['checks'], 'database' | 'migrations'>
+type StorageChecks = Pick<ReadyReport['checks'], 'database' | 'migrations'> & {
+  /** Chunks waiting for a vector; undefined when the database could not say. */
+  pendingEmbeddings?: number
+}
 
 /** A database probe; `settledAt` (performance.now()) unset while it is in flight. */
 interface StorageProbe {
@@ -86,7 +94,7 @@ export class ReadinessService {
    * drain or an opening breaker shows at once.
    */
   async check(): Promise<ReadyReport> {
-    const { database, migrations } = await this.#storage()
+    const { database, migrations, pendingEmbeddings } = await this.#storage()
     const critical = database.status === 'ok' && migrations.status === 'ok'
     // An open auth breaker or unusable embeddings degrade rather than fail readiness: cached
     // tokens keep working and search falls back to full text.
@@ -96,7 +104,10 @@ export class ReadinessService {
       mode,
       ...(upstream === 'none' ? {} : { breaker: upstream }),
     }
-    const embeddings = this.#knowledge.readiness()
+    const embeddings = {
+      ...this.#knowledge.readiness(),
+      ...(pendingEmbeddings === undefined ? {} : { pending: pendingEmbeddings }),
+    }
     const providers = this.#llm.breakers().map((b) => ({ name: b.name, state: b.state }))
     // Degraded, not failed, while at least one provider can still answer.
     const llm = {
@@ -141,7 +152,10 @@ export class ReadinessService {
             () => ({ status: 'error' as const, applied: 0, pending: [] }),
           )
         : { status: 'error' as const, applied: 0, pending: [] }
-    return { database, migrations }
+    // Counted with the same probe (so at most once a second); a failed count only leaves it out.
+    const pendingEmbeddings =
+      database.status === 'ok' ? await this.#knowledge.pendingEmbeddings().catch(() => undefined) : undefined
+    return { database, migrations, pendingEmbeddings }
   }
 
   #rateLimits(): ReadyReport['checks']['rate_limits'] {

@@ -7,7 +7,15 @@ export interface CorsOptions {
   origins: string[]
 }
 
-const EXPOSE = ['X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After']
+// ETag: the SPA sends it back as If-None-Match (content) and may read it.
+const EXPOSE = [
+  'X-Request-Id',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+  'Retry-After',
+  'ETag',
+]
 
 /**
  * CORS for the SPA. Preflights (OPTIONS) are answered by Hono's cors middleware. For actual

@@ -29,6 +29,9 @@ const ReadySchema = z
         breaker: z.enum(['closed', 'open', 'half_open']).optional(),
         stored_models: z.array(z.string()),
         problem: z.string().optional(),
+        pending: z.number().int().optional().openapi({
+          description: 'Chunks stored without a vector, found by full text until the backfill embeds them',
+        }),
       }),
       llm: z.object({
         status: CheckStatus,

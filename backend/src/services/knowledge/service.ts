@@ -31,7 +31,21 @@ export interface IngestDocument {
     pillar_id?: PillarId
     mode?: Mode
     kind?: ChunkMetadata['kind']
+    /** Published content only (`kind: 'content'`): the item's slug and all its pillars. */
+    slug?: string
+    pillar_ids?: PillarId[]
   }
+}
+
+/** What replacing a source's document did. */
+export interface ReplaceResult {
+  /** False when the source already held exactly this document (nothing was written). */
+  stored: boolean
+  /** Documents of the source removed. */
+  replaced: number
+  chunks: number
+  /** The model that embedded the chunks, or null when they wait for a vector (pending). */
+  embedding_model: string | null
 }
 
 export interface IngestResult {
@@ -62,6 +76,7 @@ const QUERY_CACHE_TTL_MS = 10 * 60_000
  */
 export class KnowledgeService {
   #storedModels = new Set<string>()
+  #backfilling: Promise<number> | undefined
   readonly #queryVectors = new LruTtl<number[]>(QUERY_CACHE_SIZE)
 
   constructor(
@@ -155,44 +170,13 @@ export class KnowledgeService {
       return { doc, title, chunks }
     })
     // Embed every new chunk in batches; if the embedder is down, store text only (searchable
-    // lexically) and let a later start backfill the vectors.
-    const texts = pieces.flatMap((p) => p.chunks.map((c) => c.content))
-    let vectors: number[][] | null = null
-    if (this.modelMismatch) {
-      // Never add a second model's vectors: store text only until the old ones are cleared.
-      this.logger.warn(
-        { chunks: texts.length },
-        'stored vectors are from another model: ingesting without vectors',
-      )
-    } else {
-      try {
-        vectors = texts.length > 0 ? await this.embedder.embed(texts) : []
-      } catch (error) {
-        if (!(error instanceof EmbedderUnavailableError)) throw error
-        this.logger.warn(
-          { err: error.cause ?? error, chunks: texts.length },
-          'embedder unavailable: ingesting without vectors',
-        )
-      }
-    }
+    // lexically) and let a later backfill give them vectors.
+    const vectors = await this.#embedOrNull(pieces.flatMap((p) => p.chunks.map((c) => c.content)))
     let offset = 0
     let stored = 0
     let chunkCount = 0
     for (const [i, { doc, title, chunks }] of pieces.entries()) {
-      const rows: NewChunk[] = chunks.map((c) => ({
-        index: c.index,
-        content: c.content,
-        metadata: {
-          title,
-          kind: doc.metadata.kind ?? 'document',
-          ...(doc.metadata.source ? { source: doc.metadata.source } : {}),
-          ...(doc.metadata.pillar_id ? { pillar_id: doc.metadata.pillar_id } : {}),
-          ...(doc.metadata.mode ? { mode: doc.metadata.mode } : {}),
-          ...(c.heading ? { heading: c.heading } : {}),
-        },
-        embedding: vectors?.[offset + c.index] ?? null,
-        model: vectors ? this.embedder.model : null,
-      }))
+      const rows = this.#chunkRows(doc, title, chunks, vectors, offset)
       offset += chunks.length
       const inserted = await this.store.insertDocument(
         {
@@ -222,8 +206,69 @@ export class KnowledgeService {
     }
   }
 
-  /** Embeds chunks stored without a vector (ingested while the embedder was down). */
-  async backfill(batch = 200): Promise<number> {
+  /**
+   * Makes `doc` the only document of `source` (published content: `content:<id>`): chunked and
+   * embedded like an ingested document, then swapped in for the source's old chunks in one
+   * transaction. The embedder down: stored without vectors (found by full text, counted as
+   * pending, filled in by `backfill`). The same text and metadata again: nothing is written.
+   */
+  async replaceSource(source: string, document: IngestDocument): Promise<ReplaceResult> {
+    const content = storable(document.content)
+    const metadata = storableDeep({ ...document.metadata, source })
+    // Per source, not per text: two items with the same words are still two documents, and a
+    // change of metadata alone (pillars, slug) replaces the chunks too.
+    const contentHash = sha256(`${source}\u0000${JSON.stringify(metadata)}\u0000${content}`)
+    if ((await this.store.existingHashes([contentHash])).has(contentHash)) {
+      return { stored: false, replaced: 0, chunks: 0, embedding_model: null }
+    }
+    const title = metadata.title ?? firstLine(content)
+    const chunks = chunkText(content)
+    const vectors = await this.#embedOrNull(chunks.map((c) => c.content))
+    const rows = this.#chunkRows({ content, metadata }, title, chunks, vectors, 0)
+    const { stored, replaced } = await this.store.replaceSource(
+      source,
+      { title, source, contentHash, metadata },
+      rows,
+    )
+    const embedded = vectors !== null && rows.length > 0
+    if (embedded) {
+      this.#storedModels.add(this.embedder.model)
+      // The embedder works again: fill in earlier pending chunks, without holding up the caller.
+      void this.backfill().catch((error: unknown) =>
+        this.logger.error({ err: error }, 'backfill after replacing a source failed'),
+      )
+    }
+    return {
+      stored,
+      replaced,
+      chunks: stored ? rows.length : 0,
+      embedding_model: embedded ? this.embedder.model : null,
+    }
+  }
+
+  /** Removes every document and chunk of `source`; how many documents went. */
+  removeSource(source: string): Promise<number> {
+    return this.store.deleteSource(source)
+  }
+
+  /** Chunks stored without a vector, waiting for `backfill` (shown in `/ready`). */
+  pendingEmbeddings(): Promise<number> {
+    return this.store.pendingEmbeddings()
+  }
+
+  /**
+   * Embeds chunks stored without a vector (ingested while the embedder was down). One run at a
+   * time per instance: a caller arriving during a run shares it (housekeeping and a publish
+   * would otherwise embed the same chunks twice).
+   */
+  backfill(batch = 200): Promise<number> {
+    this.#backfilling ??= this.#backfill(batch).finally(() => {
+      this.#backfilling = undefined
+    })
+    return this.#backfilling
+  }
+
+  async #backfill(batch: number): Promise<number> {
     if (this.modelMismatch) return 0
     let done = 0
     for (;;) {
@@ -274,6 +319,54 @@ export class KnowledgeService {
           }
         : {}),
     }
+  }
+
+  /** Vectors for `texts`, or null when they must be stored without (embedder down, model mismatch). */
+  async #embedOrNull(texts: string[]): Promise<number[][] | null> {
+    if (this.modelMismatch) {
+      // Never add a second model's vectors: store text only until the old ones are cleared.
+      this.logger.warn(
+        { chunks: texts.length },
+        'stored vectors are from another model: ingesting without vectors',
+      )
+      return null
+    }
+    try {
+      return texts.length > 0 ? await this.embedder.embed(texts) : []
+    } catch (error) {
+      if (!(error instanceof EmbedderUnavailableError)) throw error
+      this.logger.warn(
+        { err: error.cause ?? error, chunks: texts.length },
+        'embedder unavailable: ingesting without vectors',
+      )
+      return null
+    }
+  }
+
+  #chunkRows(
+    doc: IngestDocument,
+    title: string,
+    chunks: ReturnType<typeof chunkText>,
+    vectors: number[][] | null,
+    offset: number,
+  ): NewChunk[] {
+    const { source, pillar_id, mode, slug, pillar_ids } = doc.metadata
+    return chunks.map((c) => ({
+      index: c.index,
+      content: c.content,
+      metadata: {
+        title,
+        kind: doc.metadata.kind ?? 'document',
+        ...(source ? { source } : {}),
+        ...(pillar_id ? { pillar_id } : {}),
+        ...(mode ? { mode } : {}),
+        ...(slug ? { slug } : {}),
+        ...(pillar_ids ? { pillar_ids } : {}),
+        ...(c.heading ? { heading: c.heading } : {}),
+      },
+      embedding: vectors?.[offset + c.index] ?? null,
+      model: vectors ? this.embedder.model : null,
+    }))
   }
 
   async #queryVector(query: string, caller: SearchCaller | undefined): Promise<number[]> {

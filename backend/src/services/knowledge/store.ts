@@ -1,10 +1,10 @@
-import type { Database } from '@/lib/db/database'
+import type { Database, Tx } from '@/lib/db/database'
 import { toVectorLiteral } from '@/lib/rag/embedder'
 import type { Mode, PillarId } from '@/services/pilar/framework'
 
 export interface ChunkMetadata {
   title: string
-  kind: 'pillar' | 'force' | 'connection' | 'document'
+  kind: 'pillar' | 'force' | 'connection' | 'document' | 'content'
   source?: string
   pillar_id?: PillarId
   mode?: Mode
@@ -91,30 +91,58 @@ export class KnowledgeStore {
   async insertDocument(document: NewDocument, chunks: NewChunk[]): Promise<boolean> {
     const vector = await this.#vector()
     return this.db.asService(async (tx) => {
-      const [row] = await tx.query<{ id: string }>(
-        `insert into public.knowledge_documents (title, source, content_hash, metadata)
-         values ($1, $2, $3, $4::text::jsonb)
-         on conflict (content_hash) do nothing
-         returning id`,
-        [document.title, document.source, document.contentHash, JSON.stringify(document.metadata)],
-      )
-      if (!row) return false
-      const records = chunks.map((c) => ({
-        chunk_index: c.index,
-        content: c.content,
-        metadata: c.metadata,
-        embedding: c.embedding ? toVectorLiteral(c.embedding) : null,
-        embedding_model: c.embedding ? c.model : null,
-      }))
-      await tx.query(
-        `insert into public.knowledge_chunks (document_id, chunk_index, content, metadata, embedding, embedding_model)
-         select $1, r.chunk_index, r.content, r.metadata, r.embedding::${vector}, r.embedding_model
-           from jsonb_to_recordset($2::text::jsonb)
-             as r(chunk_index integer, content text, metadata jsonb, embedding text, embedding_model text)`,
-        [row.id, JSON.stringify(records)],
-      )
+      const id = await insertDocumentRow(tx, document)
+      if (!id) return false
+      await insertChunks(tx, vector, id, chunks)
       return true
     })
+  }
+
+  /**
+   * Puts `document` in place of every document of `source`, in one transaction: readers see the
+   * old chunks or the new ones, never both and never none. Concurrent replacements of one source
+   * queue on a transaction-scoped advisory lock, so two of them never leave two documents.
+   * `replaced` counts the documents removed; `stored` is false when an identical document (same
+   * hash) was already the source's only one, which is then left as it is.
+   */
+  async replaceSource(
+    source: string,
+    document: NewDocument,
+    chunks: NewChunk[],
+  ): Promise<{ stored: boolean; replaced: number }> {
+    const vector = await this.#vector()
+    return this.db.asService(async (tx) => {
+      await lockSource(tx, source)
+      const removed = await tx.query<{ id: string }>(
+        `delete from public.knowledge_documents where source = $1 and content_hash <> $2 returning id`,
+        [source, document.contentHash],
+      )
+      const id = await insertDocumentRow(tx, document)
+      if (id) await insertChunks(tx, vector, id, chunks)
+      return { stored: id !== null, replaced: removed.length }
+    })
+  }
+
+  /** Removes every document (and, by cascade, chunk) of `source`; the number of documents removed. */
+  async deleteSource(source: string): Promise<number> {
+    return this.db.asService(async (tx) => {
+      await lockSource(tx, source)
+      const rows = await tx.query<{ id: string }>(
+        'delete from public.knowledge_documents where source = $1 returning id',
+        [source],
+      )
+      return rows.length
+    })
+  }
+
+  /** How many chunks wait for a vector (stored while the embedder was down, or another model's). */
+  async pendingEmbeddings(): Promise<number> {
+    const [row] = await this.db.asService((tx) =>
+      tx.query<{ pending: number }>(
+        'select count(*)::int as pending from public.knowledge_chunks where embedding is null',
+      ),
+    )
+    return Number(row?.pending ?? 0)
   }
 
   /** Runs match_knowledge; also says whether the text had any searchable words at all. */
@@ -227,4 +255,39 @@ export class KnowledgeStore {
       ),
     )
   }
+}
+
+/** Inserts the document row; its id, or null when a document with its hash already exists. */
+async function insertDocumentRow(tx: Tx, document: NewDocument): Promise<string | null> {
+  const [row] = await tx.query<{ id: string }>(
+    `insert into public.knowledge_documents (title, source, content_hash, metadata)
+     values ($1, $2, $3, $4::text::jsonb)
+     on conflict (content_hash) do nothing
+     returning id`,
+    [document.title, document.source, document.contentHash, JSON.stringify(document.metadata)],
+  )
+  return row?.id ?? null
+}
+
+async function insertChunks(tx: Tx, vector: string, documentId: string, chunks: NewChunk[]): Promise<void> {
+  if (chunks.length === 0) return
+  const records = chunks.map((c) => ({
+    chunk_index: c.index,
+    content: c.content,
+    metadata: c.metadata,
+    embedding: c.embedding ? toVectorLiteral(c.embedding) : null,
+    embedding_model: c.embedding ? c.model : null,
+  }))
+  await tx.query(
+    `insert into public.knowledge_chunks (document_id, chunk_index, content, metadata, embedding, embedding_model)
+     select $1, r.chunk_index, r.content, r.metadata, r.embedding::${vector}, r.embedding_model
+       from jsonb_to_recordset($2::text::jsonb)
+         as r(chunk_index integer, content text, metadata jsonb, embedding text, embedding_model text)`,
+    [documentId, JSON.stringify(records)],
+  )
+}
+
+/** Serializes writers of one source until the end of the transaction. */
+async function lockSource(tx: Tx, source: string): Promise<void> {
+  await tx.query(`select pg_advisory_xact_lock(hashtextextended('knowledge source:' || $1, 0))`, [source])
 }

@@ -1,0 +1,20 @@
+/**
+ * How content reaches the knowledge base (issue 15, item 4). ContentService calls it after the
+ * content transaction commits; a failure is logged and never fails the content request — the
+ * indexer records what is still pending and fills it in later.
+ */
+export interface ContentIndexer {
+  /** The item was published, or a published item was edited: (re)place its knowledge chunks. */
+  indexPublished(item: {
+    id: string
+    slug: string
+    title: string
+    summary: string | null
+    body: string
+    pillar_ids: string[]
+  }): Promise<void>
+  /** The item was archived or deleted: remove its chunks. */
+  remove(contentId: string): Promise<void>
+}
+
+export const noIndexer: ContentIndexer = { indexPublished: async () => {}, remove: async () => {} }

@@ -1,0 +1,733 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { spawnBenchServer } from '@tests/helpers/bench-server'
+import { loadConfig } from '@/config'
+import { MIGRATIONS_DIR } from '@/container'
+import { signLocalToken } from '@/lib/auth/local-tokens'
+import type { Database } from '@/lib/db/database'
+import { migrate, readMigrations } from '@/lib/db/migrations'
+import { openDatabase } from '@/lib/db/open'
+
+/**
+ * bun run bench content [--items 10000] [--rounds 3] [--requests 400] [--concurrency 16]
+ *                       [--max-seconds 8] [--publishes 5] [--seed 15]
+ *
+ * ITEMS published items (varied kinds, tags, pillars; 2–5 KB of prose each) are written in SQL
+ * as the owner before the server starts. They are NOT put in the knowledge base: start-up only
+ * seeds the framework passages and embeds chunks already stored without a vector
+ * (KnowledgeService.init) — content reaches the knowledge base on publish alone. The bench
+ * checks that afterwards by counting `content:` documents.
+ *
+ * Then, against the real server (embedded database), anonymous unless said otherwise, each
+ * scenario at 1 and CONCURRENCY in flight, in alternating rounds (medians of ROUNDS):
+ * 1. GET /api/v1/content (default limit 20), with ?tag=, page 50 by cursor, and with a user's
+ *    token (RLS read);
+ * 2. GET /api/v1/content?q= a common word and a rare one (full text);
+ * 3. GET /api/v1/content/:slug: the full 200 vs If-None-Match → 304 (cycling over 200 slugs);
+ * 4. publish-to-searchable: an admin creates a draft with a unique sentence and publishes it;
+ *    POST /api/v1/rag/query {query: the sentence} is polled until the item is among the results
+ *    (default local embedder). Median of PUBLISHES.
+ * Each measurement is bounded by a request count and by MAX_SECONDS.
+ */
+const { values: args } = parseArgs({
+  options: {
+    items: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '3' },
+    requests: { type: 'string', default: '400' },
+    concurrency: { type: 'string', default: '16' },
+    'max-seconds': { type: 'string', default: '8' },
+    publishes: { type: 'string', default: '5' },
+    seed: { type: 'string', default: '15' },
+  },
+})
+const ITEMS = Number(args.items)
+const ROUNDS = Number(args.rounds)
+const REQUESTS = Number(args.requests)
+const CONCURRENCY = Number(args.concurrency)
+const MAX_MS = Number(args['max-seconds']) * 1000
+const PUBLISHES = Number(args.publishes)
+const GOAL_P95_MS = 10
+const SECRET = 'bench-local-secret-0123456789-abcdefgh'
+const COMMON_WORD = 'team'
+const RARE_WORD = 'serendipity'
+const RARE_ITEMS = 6
+const FILTER_TAG = 'retrospectives'
+const CURSOR_PAGE = 50
+const SLUGS_CYCLED = 200
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0
+}
+const median = (values: number[]) => percentile(values, 50)
+
+interface Figures {
+  count: number
+  p50: number
+  p95: number
+  p99: number
+  perSecond: number
+  /** Answers other than the expected status. */
+  unexpected: number
+  /** Mean response body size, bytes. */
+  bytes: number
+}
+/** The median of each figure over the rounds (a noisy 2-core machine: one round proves little). */
+const medianFigures = (runs: Figures[]): Figures => ({
+  count: median(runs.map((r) => r.count)),
+  p50: median(runs.map((r) => r.p50)),
+  p95: median(runs.map((r) => r.p95)),
+  p99: median(runs.map((r) => r.p99)),
+  perSecond: median(runs.map((r) => r.perSecond)),
+  unexpected: runs.reduce((sum, r) => sum + r.unexpected, 0),
+  bytes: median(runs.map((r) => r.bytes)),
+})
+const ms = (value: number) => value.toFixed(2).padStart(8)
+
+/** A small seeded generator (mulberry32), so every run writes the same corpus. */
+function seeded(seed: number) {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+const random = seeded(Number(args.seed))
+const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T
+const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1))
+
+/** Draws from `list` with Zipf weights (rank r ∝ 1/r^s): a few words everywhere, a long tail. */
+function zipf<T>(list: readonly T[], s = 1): () => T {
+  const cumulative: number[] = []
+  let total = 0
+  for (let r = 1; r <= list.length; r++) {
+    total += 1 / r ** s
+    cumulative.push(total)
+  }
+  return () => {
+    const x = random() * total
+    let lo = 0
+    let hi = cumulative.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if ((cumulative[mid] as number) < x) lo = mid + 1
+      else hi = mid
+    }
+    return list[lo] as T
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A corpus of prose about groups at work: real English words (so the English stemmer and the
+// GIN index see realistic terms), common ones in nearly every item, a long tail in few.
+
+const NOUNS = zipf([
+  COMMON_WORD,
+  'group',
+  'meeting',
+  'feedback',
+  'trust',
+  'manager',
+  'decision',
+  'project',
+  'colleague',
+  'goal',
+  'question',
+  'idea',
+  'mistake',
+  'member',
+  'leader',
+  'plan',
+  'review',
+  'role',
+  'norm',
+  'priority',
+  'conversation',
+  'deadline',
+  'customer',
+  'process',
+  'risk',
+  'culture',
+  'practice',
+  'agreement',
+  'conflict',
+  'signal',
+  'voice',
+  'reward',
+  'promotion',
+  'credit',
+  'favor',
+  'information',
+  'budget',
+  'tool',
+  'habit',
+  'newcomer',
+  'standup',
+  'retrospective',
+  'department',
+  'career',
+  'hierarchy',
+  'peer',
+  'mentor',
+  'title',
+  'ledger',
+  'incentive',
+  'reputation',
+  'visibility',
+  'consensus',
+  'dissent',
+  'belonging',
+  'warmth',
+  'authority',
+  'advantage',
+  'accountability',
+  'vision',
+  'handover',
+  'onboarding',
+  'facilitator',
+  'whiteboard',
+  'spreadsheet',
+  'roadmap',
+  'milestone',
+  'workshop',
+  'offsite',
+  'backlog',
+  'incident',
+  'postmortem',
+  'apprentice',
+  'guild',
+  'committee',
+  'charter',
+  'compass',
+  'lighthouse',
+  'orchestra',
+  'harbour',
+])
+const VERBS = zipf([
+  'shares',
+  'asks',
+  'builds',
+  'notices',
+  'supports',
+  'challenges',
+  'decides',
+  'explains',
+  'rewards',
+  'ignores',
+  'admits',
+  'repairs',
+  'rotates',
+  'delegates',
+  'praises',
+  'questions',
+  'measures',
+  'protects',
+  'welcomes',
+  'trades',
+  'hoards',
+  'credits',
+  'reframes',
+  'escalates',
+  'postpones',
+  'celebrates',
+  'documents',
+  'negotiates',
+  'mentors',
+  'undermines',
+])
+const ADJECTIVES = zipf([
+  'shared',
+  'open',
+  'clear',
+  'quiet',
+  'formal',
+  'informal',
+  'honest',
+  'small',
+  'early',
+  'safe',
+  'vague',
+  'new',
+  'senior',
+  'junior',
+  'weekly',
+  'difficult',
+  'useful',
+  'hidden',
+  'fragile',
+  'generous',
+  'cautious',
+  'ambitious',
+  'predictable',
+  'unspoken',
+  'lopsided',
+  'reciprocal',
+  'collective',
+  'personal',
+  'remote',
+  'distributed',
+])
+const OPENERS = zipf([
+  '',
+  'In practice, ',
+  'Over time, ',
+  'For example, ',
+  'Often ',
+  'Sometimes ',
+  'In many groups ',
+  'After a while ',
+  'Quietly, ',
+  'By contrast, ',
+  'Under pressure ',
+  'Paradoxically, ',
+])
+const PREPOSITIONS = ['for', 'with', 'about', 'during', 'after', 'before', 'without', 'around', 'despite']
+
+const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1)
+const TEMPLATES: (() => string)[] = [
+  () => `${OPENERS()}the ${ADJECTIVES()} ${NOUNS()} ${VERBS()} the ${NOUNS()} ${pick(PREPOSITIONS)} the ${NOUNS()}.`,
+  () => `${OPENERS()}a ${NOUNS()} that ${VERBS()} every ${NOUNS()} soon ${VERBS()} its own ${ADJECTIVES()} ${NOUNS()}.`,
+  () =>
+    `When the ${NOUNS()} ${VERBS()} a ${ADJECTIVES()} ${NOUNS()}, the ${NOUNS()} ${VERBS()} the ${NOUNS()} ${pick(PREPOSITIONS)} the ${NOUNS()} as well.`,
+  () =>
+    `${OPENERS()}nobody ${VERBS().replace(/s$/, '')}s the ${NOUNS()} ${pick(PREPOSITIONS)} a ${ADJECTIVES()} ${NOUNS()}, and the ${NOUNS()} pays for it.`,
+  () => `${OPENERS()}the ${NOUNS()} and the ${NOUNS()} are ${ADJECTIVES()}, yet the ${NOUNS()} stays ${ADJECTIVES()}.`,
+]
+const sentence = () => capital(pick(TEMPLATES)())
+const paragraph = () => Array.from({ length: between(3, 6) }, sentence).join(' ')
+const titleText = () =>
+  Array.from({ length: between(4, 8) }, (_, i) =>
+    i % 2 === 0 ? capital(ADJECTIVES()) : capital(NOUNS()),
+  ).join(' ')
+
+/** Markdown prose of about `target` characters: headed sections of paragraphs, a list now and then. */
+function body(target: number, extra?: string): string {
+  const parts: string[] = []
+  let length = 0
+  const push = (text: string) => {
+    parts.push(text)
+    length += text.length + 2
+  }
+  push(`## ${titleText()}`)
+  if (extra) push(`${paragraph()} ${extra} ${sentence()}`)
+  while (length < target) {
+    const roll = random()
+    if (roll < 0.12) push(`## ${titleText()}`)
+    else if (roll < 0.2) push(Array.from({ length: between(2, 4) }, () => `- ${sentence()}`).join('\n'))
+    else push(paragraph())
+  }
+  return parts.join('\n\n')
+}
+
+const TAGS = zipf([
+  'feedback',
+  'leadership',
+  FILTER_TAG,
+  'psychological-safety',
+  'meetings',
+  'onboarding',
+  'remote-work',
+  'decision-making',
+  'conflict',
+  'recognition',
+  'careers',
+  'mentoring',
+  'strategy',
+  'culture',
+  'trust',
+  'delegation',
+  'accountability',
+  'goals',
+  'communication',
+  'incentives',
+  'promotion',
+  'status',
+  'reciprocity',
+  'norms',
+  'team-rounds',
+  'coaching',
+  'research',
+  'case-study',
+  'hiring',
+  'rituals',
+])
+const PILLAR_IDS = [
+  'divsexp',
+  'indrecip',
+  'popularity',
+  'grpprosp',
+  'outresp',
+  'normexp',
+  'dirrecip',
+  'status',
+  'ownprosp',
+  'incresp',
+]
+const KINDS = zipf(['blog', 'resource', 'page'])
+const distinct = (n: number, draw: () => string) => {
+  const set = new Set<string>()
+  for (let tries = 0; set.size < n && tries < 50; tries++) set.add(draw())
+  return [...set]
+}
+
+interface Item {
+  slug: string
+  kind: string
+  title: string
+  summary: string
+  body: string
+  pillar_ids: string[]
+  tags: string[]
+  published_at: string
+  created_at: string
+  updated_at: string
+}
+
+function item(i: number, now: number, rare: boolean): Item {
+  const title = titleText()
+  // Two years of publishing, oldest first, a little jitter so the keyset sees real timestamps.
+  const published = now - 2 * 365 * 86_400_000 + (i / ITEMS) * 2 * 365 * 86_400_000 + random() * 60_000
+  const created = published - random() * 30 * 86_400_000
+  const updated = Math.min(now - 1_000, published + (random() < 0.3 ? random() * 10 * 86_400_000 : 0))
+  let summary = `${sentence()} ${sentence()}`
+  if (summary.length > 480) summary = `${summary.slice(0, 477)}...`
+  const slugWords = title.toLowerCase().split(' ').slice(0, 4).join('-')
+  return {
+    slug: `${slugWords}-${i}`,
+    kind: KINDS(),
+    title,
+    summary,
+    body: body(
+      between(2_000, 5_000),
+      rare ? `A moment of ${RARE_WORD} changed how the ${NOUNS()} ran its reviews.` : undefined,
+    ),
+    pillar_ids: distinct(between(0, 3), () => pick(PILLAR_IDS)),
+    tags: distinct(between(1, 5), TAGS),
+    published_at: new Date(published).toISOString(),
+    created_at: new Date(created).toISOString(),
+    updated_at: new Date(updated).toISOString(),
+  }
+}
+
+async function prepare(db: Database) {
+  const now = Date.now()
+  const rareAt = new Set(Array.from({ length: RARE_ITEMS }, (_, k) => Math.floor(((k + 0.5) * ITEMS) / RARE_ITEMS)))
+  let bytes = 0
+  const BATCH = 250
+  for (let start = 0; start < ITEMS; start += BATCH) {
+    const rows = Array.from({ length: Math.min(BATCH, ITEMS - start) }, (_, k) =>
+      item(start + k, now, rareAt.has(start + k)),
+    )
+    bytes += rows.reduce((sum, r) => sum + r.body.length, 0)
+    await db.transaction((tx) =>
+      tx.query(
+        `insert into public.content (slug, kind, title, summary, body, pillar_ids, tags, status,
+                                     published_at, created_at, updated_at)
+         select r.slug, r.kind, r.title, r.summary, r.body, r.pillar_ids, r.tags, 'published',
+                r.published_at, r.created_at, r.updated_at
+           from jsonb_to_recordset($1::text::jsonb)
+             as r(slug text, kind text, title text, summary text, body text, pillar_ids text[],
+                  tags text[], published_at timestamptz, created_at timestamptz, updated_at timestamptz)`,
+        [JSON.stringify(rows)],
+      ),
+    )
+  }
+  const count = async (where: string, params: unknown[] = []) => {
+    const [row] = await db.transaction((tx) =>
+      tx.query<{ n: number }>(
+        `select count(*)::int as n from public.content where status = 'published' and ${where}`,
+        params,
+      ),
+    )
+    return row?.n ?? 0
+  }
+  return {
+    published: await count('true'),
+    meanBody: bytes / ITEMS,
+    tag: await count('tags @> array[$1]::text[]', [FILTER_TAG]),
+    common: await count(`search @@ websearch_to_tsquery('english', $1)`, [COMMON_WORD]),
+    rare: await count(`search @@ websearch_to_tsquery('english', $1)`, [RARE_WORD]),
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+interface Request {
+  url: string
+  headers?: Record<string, string>
+}
+
+/**
+ * Up to `total` requests made by `make(i)`, `level` in flight, stopping early after MAX_MS; any
+ * status but `expect` is counted (and one such answer printed) instead of thrown.
+ */
+async function load(make: (i: number) => Request, level: number, total: number, expect: number) {
+  const latencies: number[] = []
+  let unexpected = 0
+  let bytes = 0
+  let next = 0
+  const started = performance.now()
+  const deadline = started + MAX_MS
+  await Promise.all(
+    Array.from({ length: level }, async () => {
+      while (next < total && performance.now() < deadline) {
+        const { url, headers } = make(next++)
+        const t0 = performance.now()
+        let response: Response
+        try {
+          response = await fetch(url, { headers })
+        } catch (error) {
+          throw new Error(`GET ${url} failed after ${latencies.length} of ${total} (${level} in flight)`, {
+            cause: error,
+          })
+        }
+        const answer = await response.arrayBuffer()
+        latencies.push(performance.now() - t0)
+        bytes += answer.byteLength
+        if (response.status !== expect) {
+          if (unexpected++ === 0)
+            console.error(`GET ${url} → ${response.status}: ${new TextDecoder().decode(answer).slice(0, 200)}`)
+        }
+      }
+    }),
+  )
+  const seconds = (performance.now() - started) / 1000
+  return {
+    count: latencies.length,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    perSecond: latencies.length / seconds,
+    unexpected,
+    bytes: latencies.length ? bytes / latencies.length : 0,
+  } satisfies Figures
+}
+
+const openDb = async (dataDir: string) => {
+  const parsed = loadConfig({ DATA_DIR: dataDir })
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '))
+  return openDatabase(parsed.config.database)
+}
+
+async function getJson<T>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, init)
+  return { status: response.status, body: (await response.json()) as T }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const dataDir = mkdtempSync(join(tmpdir(), 'pilar-bench-content-'))
+const say = (line = '') => console.log(line)
+try {
+  const prepStarted = performance.now()
+  const setup = await openDb(dataDir)
+  await migrate(setup, readMigrations(MIGRATIONS_DIR))
+  const corpus = await prepare(setup)
+  await setup.close()
+  say(
+    `prepared ${corpus.published} published items (${ITEMS} bench + the seed pages; mean body ${(corpus.meanBody / 1024).toFixed(1)} KB) in ${((performance.now() - prepStarted) / 1000).toFixed(1)} s; ` +
+      `tag "${FILTER_TAG}" on ${corpus.tag}, "${COMMON_WORD}" in ${corpus.common}, "${RARE_WORD}" in ${corpus.rare}`,
+  )
+
+  const adminToken = await signLocalToken(SECRET, { email: 'admin@bench.test', admin: true, ttlSeconds: 3_600 })
+  const userToken = await signLocalToken(SECRET, { email: 'reader@bench.test', ttlSeconds: 3_600 })
+  const adminHeaders = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }
+  const userHeaders = { authorization: `Bearer ${userToken}` }
+
+  const results = new Map<string, { label: string; level: number; runs: Figures[] }>()
+  const publishRuns: { createMs: number; publishMs: number; searchableMs: number; polls: number }[] = []
+  let contentDocuments = -1
+  let bootMs = 0
+  {
+    const bootStarted = performance.now()
+    const server = await spawnBenchServer({ DATA_DIR: dataDir, LOCAL_JWT_SECRET: SECRET })
+    bootMs = performance.now() - bootStarted
+    const api = `${server.base}/api/v1/content`
+    try {
+      // The cursor of page CURSOR_PAGE, walked through the real list once.
+      let cursor: string | null = null
+      for (let page = 1; page < CURSOR_PAGE; page++) {
+        const query: string = cursor ? `?cursor=${cursor}` : ''
+        const { body } = await getJson<{ next_cursor: string | null }>(`${api}${query}`)
+        cursor = body.next_cursor
+        if (!cursor) throw new Error(`the list ended before page ${CURSOR_PAGE}`)
+      }
+      // Slugs to cycle over (spread through the list) and their current tags.
+      const slugs: { slug: string; etag: string }[] = []
+      {
+        const { body } = await getJson<{ data: { slug: string }[] }>(`${api}?limit=100&q=${COMMON_WORD}`)
+        let more = body.data.map((d) => d.slug)
+        let after: string | null = cursor
+        while (more.length < SLUGS_CYCLED && after) {
+          const page: { body: { data: { slug: string }[]; next_cursor: string | null } } = await getJson(
+            `${api}?limit=100&cursor=${after}`,
+          )
+          more = [...more, ...page.body.data.map((d) => d.slug)]
+          after = page.body.next_cursor
+        }
+        for (const slug of more.slice(0, SLUGS_CYCLED)) {
+          const response = await fetch(`${api}/${slug}`)
+          await response.arrayBuffer()
+          const etag = response.headers.get('etag')
+          if (response.status !== 200 || !etag) throw new Error(`GET ${slug} → ${response.status}, etag ${etag}`)
+          slugs.push({ slug, etag })
+        }
+      }
+      const slugAt = (i: number) => slugs[i % slugs.length] as { slug: string; etag: string }
+
+      const scenarios: { label: string; make: (i: number) => Request; expect: number }[] = [
+        { label: 'list (limit 20)', make: () => ({ url: api }), expect: 200 },
+        { label: `list ?tag=${FILTER_TAG}`, make: () => ({ url: `${api}?tag=${FILTER_TAG}` }), expect: 200 },
+        { label: `list page ${CURSOR_PAGE} (cursor)`, make: () => ({ url: `${api}?cursor=${cursor}` }), expect: 200 },
+        { label: 'list, user token (RLS)', make: () => ({ url: api, headers: userHeaders }), expect: 200 },
+        { label: `q=${COMMON_WORD} (common)`, make: () => ({ url: `${api}?q=${COMMON_WORD}` }), expect: 200 },
+        { label: `q=${RARE_WORD} (rare)`, make: () => ({ url: `${api}?q=${RARE_WORD}` }), expect: 200 },
+        { label: 'GET /:slug full 200', make: (i) => ({ url: `${api}/${slugAt(i).slug}` }), expect: 200 },
+        {
+          label: 'GET /:slug If-None-Match 304',
+          make: (i) => ({ url: `${api}/${slugAt(i).slug}`, headers: { 'if-none-match': slugAt(i).etag } }),
+          expect: 304,
+        },
+      ]
+      const levels = [
+        { level: 1, total: REQUESTS },
+        { level: CONCURRENCY, total: REQUESTS * 3 },
+      ]
+      // Warm-up: JIT, plan caches, pages in memory.
+      for (const s of scenarios) await load(s.make, 4, 50, s.expect)
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const s of scenarios) {
+          for (const { level, total } of levels) {
+            const key = `${s.label}@${level}`
+            const entry = results.get(key) ?? { label: s.label, level, runs: [] }
+            entry.runs.push(await load(s.make, level, total, s.expect))
+            results.set(key, entry)
+          }
+        }
+      }
+
+      // ---- Publish to searchable ----------------------------------------------------------
+      for (let p = 0; p < PUBLISHES; p++) {
+        const marker = crypto.randomUUID().replaceAll('-', '').slice(0, 10)
+        const unique = `The quarterly lantern ritual of guild kx${marker} taught every apprentice to hand over the compass before midnight.`
+        const t0 = performance.now()
+        const created = await getJson<{ content: { id: string } }>(api, {
+          method: 'POST',
+          headers: adminHeaders,
+          body: JSON.stringify({
+            title: `Publish probe ${p + 1} ${marker}`,
+            kind: 'blog',
+            summary: 'A benchmark probe.',
+            body: body(3_000, unique),
+            tags: ['research'],
+            pillar_ids: ['grpprosp'],
+          }),
+        })
+        if (created.status !== 201) throw new Error(`create → ${created.status}`)
+        const id = created.body.content.id
+        const t1 = performance.now()
+        const published = await fetch(`${api}/${id}/publish`, { method: 'POST', headers: adminHeaders })
+        await published.arrayBuffer()
+        if (published.status !== 200) throw new Error(`publish → ${published.status}`)
+        const t2 = performance.now()
+        let polls = 0
+        for (;;) {
+          polls++
+          const found = await getJson<{ results: { metadata: { source?: string } }[] }>(
+            `${server.base}/api/v1/rag/query`,
+            { method: 'POST', headers: adminHeaders, body: JSON.stringify({ query: unique }) },
+          )
+          if (found.status !== 200) throw new Error(`rag/query → ${found.status}`)
+          if (found.body.results.some((x) => x.metadata.source === `content:${id}`)) break
+          if (performance.now() - t1 > 30_000) throw new Error('not searchable after 30 s')
+          await Bun.sleep(5)
+        }
+        publishRuns.push({
+          createMs: t1 - t0,
+          publishMs: t2 - t1,
+          searchableMs: performance.now() - t1,
+          polls,
+        })
+      }
+    } finally {
+      await server.stop()
+    }
+  }
+  {
+    const db = await openDb(dataDir)
+    try {
+      const [row] = await db.transaction((tx) =>
+        tx.query<{ n: number }>(
+          `select count(*)::int as n from public.knowledge_documents where source like 'content:%'`,
+        ),
+      )
+      contentDocuments = row?.n ?? -1
+    } finally {
+      await db.close()
+    }
+  }
+
+  // ---- Report --------------------------------------------------------------------------------
+  say(`server up in ${(bootMs / 1000).toFixed(1)} s`)
+  say()
+  say(
+    `Content reads over HTTP (real server, embedded database, anonymous unless noted); medians of ${ROUNDS} alternating rounds, each ≤ ${MAX_MS / 1000} s`,
+  )
+  say('  scenario                         conc   reqs    p50 ms    p95 ms    p99 ms     req/s  bytes  bad')
+  for (const { label, level, runs } of results.values()) {
+    const f = medianFigures(runs)
+    say(
+      `  ${label.padEnd(32)} ${String(level).padStart(4)} ${String(f.count).padStart(6)}  ${ms(f.p50)}  ${ms(f.p95)}  ${ms(f.p99)}  ${f.perSecond.toFixed(0).padStart(8)} ${f.bytes.toFixed(0).padStart(6)} ${String(f.unexpected).padStart(4)}`,
+    )
+  }
+  const at = (label: string, level: number) => medianFigures(results.get(`${label}@${level}`)?.runs ?? [])
+  const full1 = at('GET /:slug full 200', 1)
+  const cond1 = at('GET /:slug If-None-Match 304', 1)
+  const fullN = at('GET /:slug full 200', CONCURRENCY)
+  const condN = at('GET /:slug If-None-Match 304', CONCURRENCY)
+  say(
+    `  304 vs 200: p50 ${cond1.p50.toFixed(2)} vs ${full1.p50.toFixed(2)} ms (×${(full1.p50 / cond1.p50).toFixed(2)}) at 1; ` +
+      `${condN.perSecond.toFixed(0)} vs ${fullN.perSecond.toFixed(0)} req/s (×${(condN.perSecond / fullN.perSecond).toFixed(2)}) at ${CONCURRENCY}`,
+  )
+  say()
+  say(`Publish → searchable (POST /rag/query finds the unique sentence; local embedder), ${PUBLISHES} items`)
+  say('  item   create ms  publish ms  searchable ms  polls')
+  publishRuns.forEach((run, i) => {
+    say(
+      `  ${String(i + 1).padStart(4)}  ${ms(run.createMs).padStart(10)}  ${ms(run.publishMs).padStart(10)}  ${ms(run.searchableMs).padStart(13)}  ${String(run.polls).padStart(5)}`,
+    )
+  })
+  say(
+    `  median: publish ${median(publishRuns.map((r) => r.publishMs)).toFixed(1)} ms, searchable ${median(publishRuns.map((r) => r.searchableMs)).toFixed(1)} ms after the publish request was sent`,
+  )
+  say(
+    `  knowledge documents from content after the run: ${contentDocuments} (the ${PUBLISHES} probes only: the ${corpus.published} SQL-inserted items were not indexed at start-up)`,
+  )
+  say()
+  const goalRows = [
+    ['list (limit 20)', 1],
+    ['list (limit 20)', CONCURRENCY],
+    [`list ?tag=${FILTER_TAG}`, 1],
+    [`list page ${CURSOR_PAGE} (cursor)`, 1],
+    ['list, user token (RLS)', 1],
+  ] as const
+  for (const [label, level] of goalRows) {
+    const f = at(label, level)
+    say(
+      `Goal list p95 ≤ ${GOAL_P95_MS} ms — ${label} at ${level}: p95 ${f.p95.toFixed(2)} ms ${f.p95 <= GOAL_P95_MS ? 'met' : 'NOT met'}`,
+    )
+  }
+  const bad = [...results.values()].some(({ runs }) => runs.some((r) => r.unexpected > 0))
+  if (bad || contentDocuments !== PUBLISHES) process.exitCode = 1
+} finally {
+  rmSync(dataDir, { recursive: true, force: true })
+}
