@@ -1,18 +1,12 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { createRoute } from '@hono/zod-openapi'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import {
   ADMIN_ERRORS,
   adminContentRoute,
   BODY_ERRORS,
-  BodySchema,
   ContentAnswer,
-  ContentKindSchema,
-  PillarIdsSchema,
-  SlugSchema,
-  SummarySchema,
-  TagsSchema,
-  TitleSchema,
+  ContentFields,
 } from '@/routes/content/schemas'
 import type { Router } from '@/routes/router'
 
@@ -22,19 +16,7 @@ const route = createRoute({
   method: 'post',
   path: '/api/v1/content',
   summary: 'Create a draft (admin); the slug is made from the title when absent, a taken one is a 409',
-  request: jsonRequest(
-    z
-      .object({
-        title: TitleSchema,
-        body: BodySchema,
-        kind: ContentKindSchema,
-        slug: SlugSchema.optional(),
-        summary: SummarySchema.optional(),
-        pillar_ids: PillarIdsSchema.optional(),
-        tags: TagsSchema.optional(),
-      })
-      .strict(),
-  ),
+  request: jsonRequest(ContentFields.strict()),
   responses: {
     201: jsonResponse(ContentAnswer, 'Created, as a draft'),
     ...errorResponses(...ADMIN_ERRORS, 'CONFLICT', ...BODY_ERRORS),

@@ -67,3 +67,14 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
 
 /** The public routes' security: anonymous, or a bearer token (then it must be valid). */
 export const OPTIONAL_BEARER: Record<string, string[]>[] = [{}, { bearer: [] }]
+
+/** The writable fields: all of them on create (the optional ones may be left out), any on edit. */
+export const ContentFields = z.object({
+  title: TitleSchema,
+  body: BodySchema,
+  kind: ContentKindSchema,
+  slug: SlugSchema.optional(),
+  summary: SummarySchema.optional(),
+  pillar_ids: PillarIdsSchema.optional(),
+  tags: TagsSchema.optional(),
+})

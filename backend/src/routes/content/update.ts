@@ -1,19 +1,13 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { createRoute } from '@hono/zod-openapi'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
 import { errorResponses } from '@/lib/http/schemas'
 import {
   ADMIN_ERRORS,
   adminContentRoute,
   BODY_ERRORS,
-  BodySchema,
   ContentAnswer,
-  ContentKindSchema,
+  ContentFields,
   ContentParams,
-  PillarIdsSchema,
-  SlugSchema,
-  SummarySchema,
-  TagsSchema,
-  TitleSchema,
 } from '@/routes/content/schemas'
 import type { Router } from '@/routes/router'
 
@@ -27,19 +21,7 @@ const route = createRoute({
     'Editing a published item re-indexes it in the knowledge base. A field sent with the value it has is no change: updated_at and the ETag move only when something did.',
   request: {
     params: ContentParams,
-    ...jsonRequest(
-      z
-        .object({
-          title: TitleSchema.optional(),
-          body: BodySchema.optional(),
-          kind: ContentKindSchema.optional(),
-          slug: SlugSchema.optional(),
-          summary: SummarySchema.optional(),
-          pillar_ids: PillarIdsSchema.optional(),
-          tags: TagsSchema.optional(),
-        })
-        .strict(),
-    ),
+    ...jsonRequest(ContentFields.partial().strict()),
   },
   responses: {
     200: jsonResponse(ContentAnswer, 'The item'),
