@@ -233,6 +233,16 @@ export async function buildContainer(
       { name: 'embeddings', run: async () => ({ embedded: await knowledge.backfill() }) },
       // Published content the knowledge base lacks (seed pages, a failed indexing).
       { name: 'content index', run: () => content.indexMissing() },
+      // PGlite runs no autovacuum, so nothing else keeps the planner's statistics (a server
+      // database has its own autovacuum).
+      ...(db.kind === 'embedded'
+        ? [
+            {
+              name: 'planner statistics',
+              run: async () => (await db.transaction((tx) => tx.exec('analyze')), {}),
+            },
+          ]
+        : []),
       ...(accountStore
         ? [{ name: 'local sessions', run: async () => ({ deleted: await accountStore.cleanup() }) }]
         : []),

@@ -348,4 +348,14 @@ describe('published content the knowledge base lacks', () => {
     ).toBe(true)
     expect(await t.services.content.indexMissing(100)).toEqual({ indexed: 0 })
   })
+
+  test('on the embedded database the hourly job keeps planner statistics (PGlite has no autovacuum)', async () => {
+    await t.services.housekeeping.runJob('planner statistics')
+    const [row] = await db.transaction((tx) =>
+      tx.query<{ n: number }>(
+        `select count(*)::int as n from pg_stats where schemaname = 'public' and tablename = 'content'`,
+      ),
+    )
+    expect(row?.n).toBeGreaterThan(0)
+  })
 })

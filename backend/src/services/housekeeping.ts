@@ -30,6 +30,12 @@ export class Housekeeping {
     }
   }
 
+  /** Runs one job by name now (start-up work that is also hourly). */
+  async runJob(name: string): Promise<void> {
+    const job = this.jobs.find((j) => j.name === name)
+    if (job) await job.run()
+  }
+
   start(everyMs: number): void {
     this.#timer = setInterval(() => void this.run(), everyMs)
     this.#timer.unref?.()

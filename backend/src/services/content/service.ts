@@ -205,7 +205,12 @@ export class ContentService {
    */
   async indexMissing(limit = 100): Promise<{ indexed: number }> {
     const rows = await this.store.unindexed(limit)
-    for (const row of rows) await this.#index(row)
+    for (const row of rows) {
+      await this.#index(row)
+      // Embedding is CPU work on this thread and the embedded database has one connection:
+      // let waiting requests in between items.
+      await Bun.sleep(5)
+    }
     return { indexed: rows.length }
   }
 
