@@ -239,7 +239,10 @@ export async function buildContainer(
         ? [
             {
               name: 'planner statistics',
-              run: async () => (await db.transaction((tx) => tx.exec('analyze')), {}),
+              run: async () => {
+                await db.transaction((tx) => tx.exec('analyze'))
+                return {}
+              },
             },
           ]
         : []),
