@@ -62,20 +62,25 @@ const app = newApp(services)
 // Hourly in process: expired conversations removed (also on demand by an admin), expired team
 // invitations marked, rounds past closes_at closed (reads close them too).
 services.housekeeping.start(60 * 60 * 1000)
-// In the background, so the server answers meanwhile: the seed pages (and a few published items
-// whose indexing failed) into the knowledge base — the hourly job takes up to 100 an hour — and,
-// on the embedded database, which has no autovacuum, planner statistics (without them a tag or
-// full-text list over 10,000 items sorts every row: 18–98 ms instead of ~2 ms).
-void (async () => {
-  await services.content.indexMissing(10)
-  await services.housekeeping.runJob('planner statistics')
-})().catch((error: unknown) => logger.warn({ err: error }, 'start-up background work failed'))
 const server = await listen()
 // Before the "listening" line: a supervisor that signals as soon as it reads it must meet our
 // handler, not the default action (which would exit without closing PGlite).
 process.once('SIGTERM', () => void shutdown('SIGTERM'))
 process.once('SIGINT', () => void shutdown('SIGINT'))
 logger.info({ url: server.url.href, port: server.port, version: services.version }, 'listening')
+// A few seconds after start, in the background, unless the server is already stopping: the seed
+// pages (and a few published items whose indexing failed) into the knowledge base — the hourly
+// job takes up to 100 an hour — and, on the embedded database, which has no autovacuum, planner
+// statistics (without them a tag or full-text list over 10,000 items sorts every row: 18–98 ms
+// instead of ~2 ms). Not at once: both are CPU work on this thread, and the first requests (and
+// a quick SIGTERM's drain) must not wait behind them.
+setTimeout(() => {
+  if (services.lifecycle.draining) return
+  void (async () => {
+    await services.content.indexMissing(10)
+    if (!services.lifecycle.draining) await services.housekeeping.runJob('planner statistics')
+  })().catch((error: unknown) => logger.warn({ err: error }, 'start-up background work failed'))
+}, 3_000).unref()
 
 async function listen() {
   try {
