@@ -4,3 +4,7 @@
 -- costs nothing once every chunk has its vector.
 create index if not exists knowledge_chunks_pending on public.knowledge_chunks (created_at, id)
   where embedding is null;
+
+-- Replacing or removing a source's documents (every publish, edit, archive and delete of content)
+-- looks them up by source.
+create index if not exists knowledge_documents_source on public.knowledge_documents (source);

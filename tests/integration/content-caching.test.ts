@@ -99,7 +99,8 @@ describe('in process', () => {
     await ok(admin, 'POST', `/content/${item.id}/archive`)
     const anonymous = await get(item.slug, { 'if-none-match': tag })
     expect(anonymous.status).toBe(404)
-    expect(anonymous.headers.get('cache-control')).toBeNull()
+    // Not kept by a cache: once the item is published again, readers must see it.
+    expect(anonymous.headers.get('cache-control')).toBe('no-store')
     expect(anonymous.headers.get('vary')).toContain('Authorization')
 
     const asAdmin = await get(item.slug, admin.headers)
@@ -109,6 +110,15 @@ describe('in process', () => {
     expect(adminTag).not.toBe(tag) // archiving is a change too
     const conditional = await get(item.slug, { ...admin.headers, 'if-none-match': adminTag })
     expect([conditional.status, conditional.headers.get('cache-control')]).toEqual([304, 'private, no-store'])
+  })
+
+  test('lists: the published one may be cached; an admin’s drafts or archive never go to a shared cache', async () => {
+    const pub = await t.request('/api/v1/content?limit=1')
+    expect(pub.headers.get('cache-control')).toBe('public, max-age=60')
+    const drafts = await t.request('/api/v1/content?status=draft&limit=1', { headers: admin.headers })
+    expect(drafts.status).toBe(200)
+    expect(drafts.headers.get('cache-control')).toBe('private, no-store')
+    expect(drafts.headers.get('vary')).toContain('Authorization')
   })
 
   test('entityTags reads the header as RFC 9110 lists it', () => {

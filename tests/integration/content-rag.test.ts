@@ -346,7 +346,7 @@ describe('published content the knowledge base lacks', () => {
         (r) => r.metadata.slug === 'reading-team-results',
       ),
     ).toBe(true)
-    expect(await t.services.content.indexMissing(100)).toEqual({ indexed: 0 })
+    expect(await t.services.content.indexMissing(100)).toMatchObject({ indexed: 0 })
   })
 
   test('on the embedded database the hourly job keeps planner statistics (PGlite has no autovacuum)', async () => {
@@ -357,5 +357,39 @@ describe('published content the knowledge base lacks', () => {
       ),
     )
     expect(row?.n).toBeGreaterThan(0)
+  })
+})
+
+describe('a stale indexing never outlives a newer version', () => {
+  test('indexing an old version after an archive writes nothing; the hourly job removes what SQL left behind', async () => {
+    const item = await publish(t, { body: `Version one mentions ${uniqueWord()}.` })
+    const [before] = await db.asService((tx) =>
+      tx.query<{ key: string }>(
+        `select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as key from public.content where id = $1`,
+        [item.id],
+      ),
+    )
+    const oldWord = uniqueWord()
+    await expectApi(t, admin, 'POST', `/content/${item.id}/archive`)
+    expect(await chunksOf(item.id)).toHaveLength(0)
+    // A slow run that embedded the published version before the archive finishes now.
+    await t.services.content['indexer'].indexPublished({
+      ...item,
+      body: `Late ${oldWord}.`,
+      updated_key: before?.key,
+    })
+    expect(await chunksOf(item.id)).toHaveLength(0)
+    expect((await search(t, oldWord)).results).toHaveLength(0)
+
+    // An admin archives a published item through SQL (Supabase REST allows it): its chunks stay
+    // until the hourly job, which removes documents of items no longer published.
+    const other = await publish(t, { body: `Archived behind our back: ${uniqueWord()}.` })
+    expect((await chunksOf(other.id)).length).toBeGreaterThan(0)
+    await db.asService((tx) =>
+      tx.query(`update public.content set status = 'archived' where id = $1`, [other.id]),
+    )
+    const { removed } = await t.services.content.indexMissing(0)
+    expect(removed).toBeGreaterThan(0)
+    expect(await chunksOf(other.id)).toHaveLength(0)
   })
 })

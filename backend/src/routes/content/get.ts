@@ -49,6 +49,8 @@ export const registerGetContent = (router: Router) =>
     // What a shared cache holds for an anonymous reader (a 404 for a draft) must not be served to
     // an admin, whose answer differs.
     c.header('Vary', 'Authorization')
+    // Until an item is found: a 404 (a draft, for now) is not kept by caches once it is published.
+    c.header('Cache-Control', 'no-store')
     const known = entityTags(c.req.valid('header')['if-none-match'])
     const found = await c.get('services').content.read(c.get('user'), c.req.valid('param').slug, known)
     const status = found.modified ? found.content.status : found.status

@@ -41,6 +41,12 @@ const route = createRoute({
 })
 
 export const registerListContent = (router: Router) =>
-  router.openapi(route, async (c) =>
-    c.json(await c.get('services').content.list(c.get('user'), c.req.valid('query')), 200),
-  )
+  router.openapi(route, async (c) => {
+    const query = c.req.valid('query')
+    // The published list is the same for everyone; an admin's drafts or archive never go to a
+    // shared cache, whatever it is configured to keep.
+    const published = (query.status ?? 'published') === 'published'
+    c.header('Cache-Control', published ? 'public, max-age=60' : 'private, no-store')
+    c.header('Vary', 'Authorization')
+    return c.json(await c.get('services').content.list(c.get('user'), query), 200)
+  })

@@ -12,9 +12,16 @@ export interface ContentIndexer {
     summary: string | null
     body: string
     pillar_ids: string[]
+    /**
+     * `updated_at` as UTC text with microseconds: the version indexed. When given (ContentService
+     * always gives it), nothing is written unless that is still the item's published version.
+     */
+    updated_key?: string
   }): Promise<void>
   /** The item was archived or deleted: remove its chunks. */
   remove(contentId: string): Promise<void>
+  /** Documents of items no longer published (a failed removal, an archive through SQL). */
+  removeStale?(): Promise<number>
 }
 
 export const noIndexer: ContentIndexer = { indexPublished: async () => {}, remove: async () => {} }

@@ -1,3 +1,4 @@
+import type { Tx } from '@/lib/db/database'
 import type { Logger } from '@/lib/log'
 import type { ContentIndexer } from '@/services/content/indexer-port'
 import type { KnowledgeService } from '@/services/knowledge/service'
@@ -34,17 +35,36 @@ export class KnowledgeContentIndexer implements ContentIndexer {
       // so a one-pillar article grounds that pillar's coaching; a wider one is found unfiltered.
       const [onlyPillar] = pillarIds.length === 1 ? pillarIds : []
       const [onlyMode] = modes.size === 1 ? [...modes] : ([] as Mode[])
-      const result = await this.knowledge.replaceSource(contentSource(item.id), {
-        content: itemText(item),
-        metadata: {
-          title: item.title,
-          kind: 'content',
-          slug: item.slug,
-          pillar_ids: pillarIds,
-          ...(onlyPillar ? { pillar_id: onlyPillar } : {}),
-          ...(onlyMode ? { mode: onlyMode } : {}),
+      // Written only if this is still the item's published version when the write takes the
+      // source's lock: an edit or archive elsewhere (another instance, the hourly job's older
+      // snapshot) must not be undone by a slower run.
+      const { updated_key: version } = item
+      const stillCurrent =
+        version === undefined
+          ? undefined
+          : async (tx: Tx) =>
+              (
+                await tx.query(
+                  `select 1 from public.content where id = $1 and status = 'published'
+                and to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') = $2`,
+                  [item.id, version],
+                )
+              ).length > 0
+      const result = await this.knowledge.replaceSource(
+        contentSource(item.id),
+        {
+          content: itemText(item),
+          metadata: {
+            title: item.title,
+            kind: 'content',
+            slug: item.slug,
+            pillar_ids: pillarIds,
+            ...(onlyPillar ? { pillar_id: onlyPillar } : {}),
+            ...(onlyMode ? { mode: onlyMode } : {}),
+          },
         },
-      })
+        stillCurrent,
+      )
       if (result.stored) {
         this.logger.info(
           {
@@ -64,6 +84,10 @@ export class KnowledgeContentIndexer implements ContentIndexer {
       const removed = await this.knowledge.removeSource(contentSource(contentId))
       if (removed > 0) this.logger.info({ content_id: contentId }, 'content removed from the knowledge base')
     })
+  }
+
+  removeStale(): Promise<number> {
+    return this.knowledge.removeStaleContent()
   }
 
   /** Embeds what was stored while the embedder was down (the housekeeping job calls it too). */

@@ -203,7 +203,9 @@ export class ContentService {
    * Indexes up to `limit` published items that have no knowledge document yet: the seeded pages
    * on a fresh start, and items whose indexing failed after their publish (at start-up and hourly).
    */
-  async indexMissing(limit = 100): Promise<{ indexed: number }> {
+  async indexMissing(limit = 100): Promise<{ indexed: number; removed: number }> {
+    // Documents of items no longer published go first (nothing else would ever remove them).
+    const removed = (await this.indexer.removeStale?.()) ?? 0
     const rows = await this.store.unindexed(limit)
     for (const row of rows) {
       await this.#index(row)
@@ -211,7 +213,7 @@ export class ContentService {
       // let waiting requests in between items.
       await Bun.sleep(5)
     }
-    return { indexed: rows.length }
+    return { indexed: rows.length, removed }
   }
 
   async #index(row: ContentRow): Promise<void> {
@@ -223,6 +225,7 @@ export class ContentService {
         summary: row.summary,
         body: row.body,
         pillar_ids: row.pillar_ids,
+        updated_key: row.updated_key,
       })
     } catch (error) {
       this.logger.warn(

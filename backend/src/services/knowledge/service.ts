@@ -1,4 +1,5 @@
 import type { AuthUser } from '@/lib/auth/types'
+import type { Tx } from '@/lib/db/database'
 import type { Logger } from '@/lib/log'
 import { LruTtl } from '@/lib/lru-ttl'
 import { chunkText } from '@/lib/rag/chunking'
@@ -212,7 +213,16 @@ export class KnowledgeService {
    * transaction. The embedder down: stored without vectors (found by full text, counted as
    * pending, filled in by `backfill`). The same text and metadata again: nothing is written.
    */
-  async replaceSource(source: string, document: IngestDocument): Promise<ReplaceResult> {
+  /**
+   * Replaces `source`'s chunks with `document`'s. `stillCurrent` runs inside the write's
+   * transaction, under the source's lock: when it answers false (what was embedded is no longer
+   * the current version), nothing is written.
+   */
+  async replaceSource(
+    source: string,
+    document: IngestDocument,
+    stillCurrent?: (tx: Tx) => Promise<boolean>,
+  ): Promise<ReplaceResult> {
     const content = storable(document.content)
     const metadata = storableDeep({ ...document.metadata, source })
     // Per source, not per text: two items with the same words are still two documents, and a
@@ -229,6 +239,7 @@ export class KnowledgeService {
       source,
       { title, source, contentHash, metadata },
       rows,
+      stillCurrent,
     )
     const embedded = vectors !== null && rows.length > 0
     if (embedded) {
@@ -244,6 +255,11 @@ export class KnowledgeService {
       chunks: stored ? rows.length : 0,
       embedding_model: embedded ? this.embedder.model : null,
     }
+  }
+
+  /** Documents of content items that are no longer published; how many went. */
+  removeStaleContent(): Promise<number> {
+    return this.store.deleteStaleContent()
   }
 
   /** Removes every document and chunk of `source`; how many documents went. */

@@ -109,10 +109,14 @@ export class KnowledgeStore {
     source: string,
     document: NewDocument,
     chunks: NewChunk[],
+    stillCurrent?: (tx: Tx) => Promise<boolean>,
   ): Promise<{ stored: boolean; replaced: number }> {
     const vector = await this.#vector()
     return this.db.asService(async (tx) => {
       await lockSource(tx, source)
+      // Under the lock: what was embedded may have been edited, archived or deleted meanwhile
+      // (another instance, the hourly job's snapshot). A stale version writes nothing.
+      if (stillCurrent && !(await stillCurrent(tx))) return { stored: false, replaced: 0 }
       const removed = await tx.query<{ id: string }>(
         `delete from public.knowledge_documents where source = $1 and content_hash <> $2 returning id`,
         [source, document.contentHash],
@@ -133,6 +137,22 @@ export class KnowledgeStore {
       )
       return rows.length
     })
+  }
+
+  /**
+   * Removes the documents of `content:<id>` sources whose item is no longer published (archived
+   * or deleted through SQL, or a removal that failed); the number removed.
+   */
+  async deleteStaleContent(): Promise<number> {
+    const rows = await this.db.asService((tx) =>
+      tx.query<{ id: string }>(
+        `delete from public.knowledge_documents d
+          where d.source like 'content:%'
+            and not exists (select 1 from public.content c where d.source = 'content:' || c.id::text and c.status = 'published')
+          returning d.id`,
+      ),
+    )
+    return rows.length
   }
 
   /** How many chunks wait for a vector (stored while the embedder was down, or another model's). */
