@@ -393,3 +393,23 @@ describe('a stale indexing never outlives a newer version', () => {
     expect(await chunksOf(other.id)).toHaveLength(0)
   })
 })
+
+describe('an edit whose indexing never happened', () => {
+  test('the hourly job sees the document is of an older version and re-indexes the item', async () => {
+    const oldWord = uniqueWord()
+    const newWord = uniqueWord()
+    const item = await publish(t, { body: `First text with ${oldWord}.` })
+    // Edited where no indexer runs (SQL; or an indexing that failed after the edit committed).
+    await db.asService((tx) =>
+      tx.query('update public.content set body = $2 where id = $1', [
+        item.id,
+        `Second text with ${newWord}.`,
+      ]),
+    )
+    expect((await search(t, newWord)).results).toHaveLength(0)
+    const { indexed } = await t.services.content.indexMissing(100)
+    expect(indexed).toBeGreaterThan(0)
+    expect((await search(t, newWord)).results.map((r) => r.metadata.source)).toContain(`content:${item.id}`)
+    expect((await search(t, oldWord)).results).toHaveLength(0)
+  })
+})

@@ -61,6 +61,8 @@ export class KnowledgeContentIndexer implements ContentIndexer {
             pillar_ids: pillarIds,
             ...(onlyPillar ? { pillar_id: onlyPillar } : {}),
             ...(onlyMode ? { mode: onlyMode } : {}),
+            // The version indexed: the hourly job re-indexes an item whose document is older.
+            ...(version === undefined ? {} : { version }),
           },
         },
         stillCurrent,

@@ -130,15 +130,20 @@ export class ContentStore {
   }
 
   /**
-   * Published items the knowledge base has no document for (the seed pages, or an item whose
-   * indexing failed after its publish committed), oldest publication first.
+   * Published items the knowledge base has no document of their current version for (the seed
+   * pages, or an item whose indexing failed after its publish or edit committed), oldest
+   * publication first.
    */
   async unindexed(limit: number): Promise<ContentRow[]> {
     return this.db.asService((tx) =>
       tx.query<ContentRow>(
         `select ${FULL} from public.content c
           where c.status = 'published'
-            and not exists (select 1 from public.knowledge_documents d where d.source = 'content:' || c.id::text)
+            and not exists (
+              select 1 from public.knowledge_documents d
+               where d.source = 'content:' || c.id::text
+                 and d.metadata ->> 'version' = to_char(c.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+            )
           order by c.published_at, c.id limit $1`,
         [limit],
       ),
