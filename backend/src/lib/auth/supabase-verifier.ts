@@ -1,13 +1,13 @@
 import {
   AuthApiError,
   AuthSessionMissingError,
-  createClient,
   isAuthApiError,
   isAuthSessionMissingError,
   type SupabaseClient,
 } from '@supabase/supabase-js'
 import { decodeJwt } from 'jose'
 import { identityFromClaims } from '@/lib/auth/local-verifier'
+import { serverSupabaseClient } from '@/lib/auth/supabase-client'
 import {
   AuthUnavailableError,
   type AuthUser,
@@ -72,17 +72,7 @@ export class SupabaseVerifier implements TokenVerifier {
   readonly #breaker: Breaker<[string], VerifiedIdentity | InvalidToken>
 
   constructor(options: SupabaseVerifierOptions, logger: Logger) {
-    this.#client = createClient(options.url, options.apiKey, {
-      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      global: {
-        // supabase-js has no timeout of its own: bound every call so a hung server is a failure.
-        fetch: ((input: RequestInfo | URL, init?: RequestInit) => {
-          const deadline = AbortSignal.timeout(options.timeoutMs)
-          const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
-          return fetch(input, { ...init, signal })
-        }) as typeof fetch,
-      },
-    })
+    this.#client = serverSupabaseClient(options.url, options.apiKey, options.timeoutMs)
     this.#breaker = new Breaker(
       (token: string) => this.#getUser(token),
       {

@@ -1,4 +1,5 @@
-import { createClient, isAuthApiError, type SupabaseClient } from '@supabase/supabase-js'
+import { isAuthApiError, type SupabaseClient } from '@supabase/supabase-js'
+import { serverSupabaseClient } from '@/lib/auth/supabase-client'
 import { AuthUnavailableError } from '@/lib/auth/types'
 
 /** What account deletion asks of Supabase Auth (GoTrue) once our own rows are gone. */
@@ -32,16 +33,7 @@ export class SupabaseAuthAdmin implements AuthAdmin {
     const key = options.serviceRoleKey ?? options.anonKey
     if (!key) throw new Error('SupabaseAuthAdmin needs a service-role or anon key')
     this.canDeleteUsers = options.serviceRoleKey !== undefined
-    this.#client = createClient(options.url, key, {
-      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      global: {
-        fetch: ((input: RequestInfo | URL, init?: RequestInit) => {
-          const deadline = AbortSignal.timeout(options.timeoutMs)
-          const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
-          return fetch(input, { ...init, signal })
-        }) as typeof fetch,
-      },
-    })
+    this.#client = serverSupabaseClient(options.url, key, options.timeoutMs)
   }
 
   async deleteUser(userId: string): Promise<void> {
