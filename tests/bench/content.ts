@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { median, percentile, seeded } from '@tests/bench/stats'
 import { GENEROUS_LIMITS } from '@tests/helpers/app'
 import { freePort } from '@tests/helpers/ports'
 import { loadConfig } from '@/config'
@@ -66,12 +67,6 @@ const SLUGS_CYCLED = 200
 // ---------------------------------------------------------------------------------------------
 // Figures
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0
-}
-const median = (values: number[]) => percentile(values, 50)
-
 interface Figures {
   count: number
   p50: number
@@ -95,17 +90,6 @@ const medianFigures = (runs: Figures[]): Figures => ({
 })
 const ms = (value: number) => value.toFixed(2).padStart(8)
 
-/** A small seeded generator (mulberry32), so every run writes the same corpus. */
-function seeded(seed: number) {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 const random = seeded(Number(args.seed))
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T
 const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1))

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { median, percentile, seeded } from '@tests/bench/stats'
 import { spawnBenchServer } from '@tests/helpers/bench-server'
 import { loadConfig } from '@/config'
 import { MIGRATIONS_DIR } from '@/container'
@@ -56,12 +57,6 @@ const OWNER_ID = localUserId(OWNER_EMAIL)
 // ---------------------------------------------------------------------------------------------
 // Figures
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0
-}
-const median = (values: number[]) => percentile(values, 50)
-
 interface Figures {
   p50: number
   p95: number
@@ -85,18 +80,6 @@ const medianFigures = (runs: Figures[]): Figures => ({
   failed: runs.reduce((sum, r) => sum + r.failed, 0),
 })
 const ms = (value: number) => value.toFixed(2).padStart(8)
-
-/** A small seeded generator (mulberry32), so every run scores the same answers. */
-function seeded(seed: number) {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The naive aggregate: what an application would do without the SQL function. Same definitions

@@ -373,7 +373,7 @@ describe('a stale indexing never outlives a newer version', () => {
     await expectApi(t, admin, 'POST', `/content/${item.id}/archive`)
     expect(await chunksOf(item.id)).toHaveLength(0)
     // A slow run that embedded the published version before the archive finishes now.
-    await t.services.content['indexer'].indexPublished({
+    await indexer.indexPublished({
       ...item,
       body: `Late ${oldWord}.`,
       updated_key: before?.key,
