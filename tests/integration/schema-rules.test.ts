@@ -172,4 +172,32 @@ describe('every migration keeps the house rules', () => {
     )
     expect(unpinned).toEqual([])
   })
+  test('updated_at strictly increases with every update, even within one clock tick (it is a version)', async () => {
+    // Inside one transaction now() never moves: the sharpest case of the embedded database's
+    // millisecond clock. Content's ETag and its knowledge-document version are built from it.
+    const [naive, real] = await rolledBack(db.transaction, async (tx) => {
+      await tx.query(`create function pg_temp.naive_touch() returns trigger language plpgsql
+                        as $$ begin new.updated_at := now(); return new; end $$`)
+      const stamps: string[][] = []
+      for (const fn of ['pg_temp.naive_touch', 'public.touch_updated_at']) {
+        await tx.query('create temp table versioned (id int primary key, n int, updated_at timestamptz) on commit drop')
+        await tx.query(`create trigger touch before update on versioned for each row execute function ${fn}()`)
+        await tx.query('insert into versioned values (1, 0, now())')
+        const seen: string[] = []
+        for (let i = 1; i <= 5; i++) {
+          const [row] = await tx.query<{ v: string }>(
+            'update versioned set n = $1 where id = 1 returning updated_at::text as v',
+            [i],
+          )
+          seen.push(String(row?.v))
+        }
+        stamps.push(seen)
+        await tx.query('drop table versioned')
+      }
+      return stamps
+    })
+    expect(new Set(naive).size).toBe(1)
+    expect(new Set(real).size).toBe(5)
+    expect([...(real ?? [])].sort()).toEqual(real ?? [])
+  })
 })
