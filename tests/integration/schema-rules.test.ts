@@ -180,8 +180,12 @@ describe('every migration keeps the house rules', () => {
                         as $$ begin new.updated_at := now(); return new; end $$`)
       const stamps: string[][] = []
       for (const fn of ['pg_temp.naive_touch', 'public.touch_updated_at']) {
-        await tx.query('create temp table versioned (id int primary key, n int, updated_at timestamptz) on commit drop')
-        await tx.query(`create trigger touch before update on versioned for each row execute function ${fn}()`)
+        await tx.query(
+          'create temp table versioned (id int primary key, n int, updated_at timestamptz) on commit drop',
+        )
+        await tx.query(
+          `create trigger touch before update on versioned for each row execute function ${fn}()`,
+        )
         await tx.query('insert into versioned values (1, 0, now())')
         const seen: string[] = []
         for (let i = 1; i <= 5; i++) {
