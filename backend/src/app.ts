@@ -16,6 +16,9 @@ import { authRoutes } from '@/routes/auth'
 import { contentRoutes } from '@/routes/content'
 import { conversationRoutes } from '@/routes/conversations'
 import { registerDocs } from '@/routes/docs'
+import { eventRoutes } from '@/routes/events'
+import { gamificationRoutes } from '@/routes/gamification'
+import { noteWriteActivity } from '@/routes/gamification/activity'
 import { healthRoutes } from '@/routes/health'
 import { localAuthCors, localAuthRoutes } from '@/routes/local-auth'
 import { ragRoutes } from '@/routes/rag'
@@ -82,6 +85,8 @@ export function newApp(container: Container) {
     }),
     jsonBody(),
   )
+  // A successful authenticated write is the day's activity (points and streak), noted after it.
+  app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '/api/*', noteWriteActivity())
 
   app.route('/', healthRoutes)
   if (container.localAccounts) app.route('/', localAuthRoutes({ bodyLimitBytes }))
@@ -94,6 +99,8 @@ export function newApp(container: Container) {
   app.route('/', teamRoutes)
   app.route('/', userRoutes)
   app.route('/', contentRoutes)
+  app.route('/', eventRoutes)
+  app.route('/', gamificationRoutes)
   app.route('/', adminRoutes(access))
   registerDocs(app, container.version)
 

@@ -208,6 +208,8 @@ const schema = z
     RATE_LIMIT_AI: int(20, 0, 1_000_000),
     RATE_LIMIT_AUTH_FAILURES: int(30, 0, 1_000_000),
     RATE_LIMIT_INGEST: int(10, 0, 1_000_000),
+    /** Per user, activity-event batches (each up to 100 events). */
+    RATE_LIMIT_EVENTS: int(120, 0, 1_000_000),
     /** Password sign-ins at /auth/v1/token per e-mail address, and per client address. */
     RATE_LIMIT_SIGNIN_EMAIL: int(10, 0, 1_000_000),
     RATE_LIMIT_SIGNIN_ADDRESS: int(60, 0, 1_000_000),
@@ -322,6 +324,7 @@ const schema = z
           ai: env.RATE_LIMIT_AI,
           auth_failures: env.RATE_LIMIT_AUTH_FAILURES,
           ingest: env.RATE_LIMIT_INGEST,
+          events: env.RATE_LIMIT_EVENTS,
           signin_email: env.RATE_LIMIT_SIGNIN_EMAIL,
           signin_address: env.RATE_LIMIT_SIGNIN_ADDRESS,
           signup_address: env.RATE_LIMIT_SIGNUP_ADDRESS,

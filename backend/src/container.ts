@@ -9,14 +9,16 @@ import { ForeignAuthUsersError, ownsAuthUsers } from '@/lib/db/bootstrap'
 import type { Database } from '@/lib/db/database'
 import { instrumentDatabase } from '@/lib/db/instrument'
 import { type MigrationFile, migrate, readMigrations } from '@/lib/db/migrations'
-import { openDatabase } from '@/lib/db/open'
+import { describeOpening, openDatabase } from '@/lib/db/open'
 import { Lifecycle } from '@/lib/lifecycle'
 import { createLlmRouter } from '@/lib/llm/create-router'
 import type { LlmRouter } from '@/lib/llm/router'
+import { CompositeTracer } from '@/lib/llm/tracing'
 import type { Logger } from '@/lib/log'
 import { Metrics } from '@/lib/metrics/metrics'
 import { createEmbedder } from '@/lib/rag/create-embedder'
 import type { Embedder } from '@/lib/rag/embedder'
+import { ObservedEmbedder } from '@/lib/rag/observed-embedder'
 import { RateLimiter } from '@/lib/ratelimit/limiter'
 import { MemoryRateLimitStore } from '@/lib/ratelimit/memory-store'
 import { policiesFrom } from '@/lib/ratelimit/policies'
@@ -24,6 +26,7 @@ import { RedisRateLimitStore } from '@/lib/ratelimit/redis-store'
 import { RedisConnection } from '@/lib/redis/connection'
 import { LocalAccountService } from '@/services/accounts/local-accounts'
 import { LocalAccountStore } from '@/services/accounts/local-accounts-store'
+import { AnalyticsService } from '@/services/admin/analytics'
 import { AdminUserService } from '@/services/admin/users'
 import { AnalyzeService } from '@/services/ai/analyze'
 import { ChatService } from '@/services/ai/chat'
@@ -43,12 +46,20 @@ import { ConversationStore } from '@/services/conversations/store'
 import { Housekeeping } from '@/services/housekeeping'
 import { KnowledgeService } from '@/services/knowledge/service'
 import { KnowledgeStore } from '@/services/knowledge/store'
+import { EventService } from '@/services/progress/events'
+import { EventStore } from '@/services/progress/events-store'
+import { GamificationService, LevelCatalog } from '@/services/progress/gamification'
+import { LeaderboardService } from '@/services/progress/leaderboard'
+import { PointsLedger } from '@/services/progress/ledger'
+import { LedgerStore } from '@/services/progress/ledger-store'
 import { ReadinessService } from '@/services/readiness'
 import { InvitationService } from '@/services/teams/invitations'
 import { RoundService } from '@/services/teams/rounds'
 import { RoundStore } from '@/services/teams/rounds-store'
 import { TeamService } from '@/services/teams/service'
 import { TeamStore } from '@/services/teams/store'
+import { UsageRecorder } from '@/services/usage/recorder'
+import { UsageStore } from '@/services/usage/store'
 import { SupabaseAuthAdmin } from '@/services/users/auth-admin'
 import { UserService } from '@/services/users/service'
 import { UserStore } from '@/services/users/store'
@@ -92,8 +103,22 @@ export interface Container {
   /** The caller's own account: profile, progress, export, deletion. */
   users: UserService
   adminUsers: AdminUserService
+  /** The platform report (GET /api/v1/admin/analytics). */
+  analytics: AnalyticsService
+  /**
+   * Stores every call of the router built here in llm_usage (not of a router passed in as an
+   * override: that one traces as its builder chose).
+   */
+  usage: UsageRecorder
   /** Articles, pages and resources (admin writes, public reads), linked to the knowledge base. */
   content: ContentService
+  /** Activity events the SPA reports (POST /api/v1/events). */
+  events: EventService
+  /** The points ledger: awards in their causes' transactions, daily activity of writes. */
+  ledger: PointsLedger
+  /** GET /gamification/me and /badges. */
+  gamification: GamificationService
+  leaderboard: LeaderboardService
   /** Releases everything `buildContainer` opened (the database last). */
   close(): Promise<void>
 }
@@ -109,6 +134,11 @@ export interface ContainerOverrides {
   llm?: LlmRouter
   /** Skip seeding the knowledge base (tests that share an already seeded database). */
   skipKnowledgeInit?: boolean
+  /**
+   * The server's clock for what is dated by the server (events' time bounds, the daily-activity
+   * award and streaks): tests move it across UTC days. Defaults to the wall clock.
+   */
+  clock?: () => Date
 }
 
 /** Builds every service once at boot: opens the database and applies pending migrations. */
@@ -119,10 +149,18 @@ export async function buildContainer(
 ): Promise<Container> {
   const migrations = readMigrations(MIGRATIONS_DIR)
   const ownsDb = !overrides.db
+  // A first start spends seconds in each step: say what it is doing before, not only after.
+  if (ownsDb) logger.info(describeOpening(config.database))
   const rawDb = overrides.db ?? (await openDatabase(config.database))
+  let applied: string[] = []
   if (ownsDb) {
     try {
-      const applied = await migrate(rawDb, migrations)
+      applied = await migrate(rawDb, migrations, {
+        onPending: (files) => {
+          if (files.length > 0)
+            logger.info(`migrating: applying ${files.length} of ${migrations.length} migrations`)
+        },
+      })
       logger.info({ applied: applied.length, total: migrations.length, files: applied }, 'migrations')
     } catch (error) {
       await rawDb.close()
@@ -138,6 +176,7 @@ export async function buildContainer(
     metrics.observeDbQuery(statement, ok, seconds),
   )
   const lifecycle = new Lifecycle()
+  const clock = overrides.clock ?? (() => new Date())
   // Everything that can fail at start-up runs before Redis connections exist, or closes them.
   const verifier = overrides.verifier ?? createVerifier(config.auth, db, logger)
   const usersAreOurs = await ownsAuthUsers(db)
@@ -186,13 +225,16 @@ export async function buildContainer(
           accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
         })
       : undefined
-  const assessments = new AssessmentService(new AssessmentStore(db), questionBank)
-  const knowledge = new KnowledgeService(
-    new KnowledgeStore(db),
-    overrides.embedder ?? createEmbedder(config.embeddings, logger),
-    logger,
-  )
+  const ledgerStore = new LedgerStore(db)
+  const ledger = new PointsLedger(ledgerStore, clock, logger)
+  const levels = new LevelCatalog(ledgerStore)
+  // Completing an assessment awards its points in the completing transaction.
+  const assessments = new AssessmentService(new AssessmentStore(db), questionBank, ledger)
+  // Observed, so /ready can tell a start-up with the embedder down (too soon for its breaker).
+  const embedder = new ObservedEmbedder(overrides.embedder ?? createEmbedder(config.embeddings, logger))
+  const knowledge = new KnowledgeService(new KnowledgeStore(db), embedder, logger)
   if (!overrides.skipKnowledgeInit) {
+    if (applied.length > 0) logger.info('seeding the knowledge base: framework passages and their embeddings')
     try {
       await knowledge.init()
     } catch (error) {
@@ -202,7 +244,12 @@ export async function buildContainer(
       throw error
     }
   }
-  const llm: LlmRouter = overrides.llm ?? createLlmRouter(config.llm, logger, metrics.llmRecorder())
+  embedder.started()
+  // Usage records ride along with the metrics tracer (and LangSmith, when on), off the request path.
+  const usage = new UsageRecorder(new UsageStore(db), logger)
+  const llm: LlmRouter =
+    overrides.llm ??
+    createLlmRouter(config.llm, logger, new CompositeTracer([metrics.llmRecorder(), usage], logger))
   const breakerStats = (): BreakerStats[] => [
     ...(auth.verifier.breakerStats ? [auth.verifier.breakerStats()] : []),
     ...(knowledge.embedder.breakerStats ? [knowledge.embedder.breakerStats()] : []),
@@ -268,6 +315,8 @@ export async function buildContainer(
     new KnowledgeContentIndexer(knowledge, logger),
     logger,
   ) // content indexer: wired by services/content/indexer.ts
+  // A batch that stored something notes the day's activity in its own transaction.
+  const events = new EventService(new EventStore(db), ledger, clock)
   return {
     config,
     logger,
@@ -297,11 +346,20 @@ export async function buildContainer(
     housekeeping,
     users,
     adminUsers: new AdminUserService(db, (userId) => auth.invalidate(userId)),
+    analytics: new AnalyticsService(db, clock),
+    usage,
     content,
+    events,
+    ledger,
+    gamification: new GamificationService(ledgerStore, levels, clock),
+    leaderboard: new LeaderboardService(ledgerStore, levels),
     async close() {
       housekeeping.stop()
       // Traces are sent in the background; give the pending ones a moment, never longer.
       await llm.tracer.flush(2_000)
+      // The usage batches go before the database closes (a no-op when the tracer above held them).
+      await usage.flush(2_000)
+      usage.stop()
       redisListener?.close()
       redis?.close()
       rateLimiter.store.close()

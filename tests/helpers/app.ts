@@ -15,6 +15,7 @@ export const GENEROUS_LIMITS = {
   RATE_LIMIT_AI: '1000000',
   RATE_LIMIT_AUTH_FAILURES: '1000000',
   RATE_LIMIT_INGEST: '1000000',
+  RATE_LIMIT_EVENTS: '1000000',
 }
 
 /** A config for tests: in-memory database, silent unless a test captures the log. */

@@ -19,6 +19,10 @@ const OWNER_TABLES = {
   auth_revoked_sessions: 'user_id',
   conversation_messages: 'user_id',
   conversations: 'user_id',
+  events: 'user_id',
+  points_ledger: 'user_id',
+  points_summary: 'user_id',
+  user_badges: 'user_id',
   user_profiles: 'id',
 } as const
 type OwnerTable = keyof typeof OWNER_TABLES
@@ -26,10 +30,12 @@ type OwnerTable = keyof typeof OWNER_TABLES
 /** Public reference data, readable by everyone (schema-rules.test.ts checks their policies). */
 const REFERENCE_TABLES = [
   'assessment_questions',
+  'badges',
   'force_connections',
   'forces',
   'knowledge_chunks',
   'knowledge_documents',
+  'levels',
   'pillars',
 ]
 
@@ -52,7 +58,7 @@ const TEAM_TABLES = ['team_invitations', 'team_members', 'team_round_participant
 const ADMIN_TABLES = ['content']
 
 /** Server-only tables: no policy and no privilege for users at all (teams-sql.test.ts tries). */
-const SERVER_TABLES = ['team_settings']
+const SERVER_TABLES = ['llm_usage', 'team_settings']
 
 let db: Database
 let alice: JwtClaims
@@ -67,6 +73,10 @@ const ASSIGNMENTS: Record<OwnerTable, string> = {
   auth_revoked_sessions: 'expires_at = now()',
   conversation_messages: `content = 'rewritten'`,
   conversations: `title = 'rewritten'`,
+  events: `page = 'rewritten'`,
+  points_ledger: 'points = 100000',
+  points_summary: 'points = 100000',
+  user_badges: 'earned_at = now()',
   user_profiles: `display_name = 'rewritten'`,
 }
 
@@ -88,6 +98,23 @@ const INSERTS: Record<OwnerTable, [string, () => unknown[]]> = {
   ],
   conversations: [
     `insert into public.conversations (user_id, title, expires_at) values ($1, 'planted', now() + interval '1 day')`,
+    () => [alice.sub],
+  ],
+  events: [
+    `insert into public.events (user_id, id, type, occurred_at) values ($1, gen_random_uuid(), 'page_view', now())`,
+    () => [alice.sub],
+  ],
+  points_ledger: [
+    `insert into public.points_ledger (user_id, points, reason, cause_key, created_at)
+     values ($1, 100000, 'daily_activity', 'planted:' || gen_random_uuid(), now())`,
+    () => [alice.sub],
+  ],
+  points_summary: [
+    'insert into public.points_summary (user_id, points) values ($1, 100000)',
+    () => [alice.sub],
+  ],
+  user_badges: [
+    `insert into public.user_badges (user_id, badge_key, earned_at) values ($1, 'points_5000', now())`,
     () => [alice.sub],
   ],
   user_profiles: [
@@ -185,6 +212,19 @@ async function seed(
       [user.sub],
     ),
   )
+  // An event, a daily-activity award (ledger row and summary) and a badge: rows of every
+  // progress table, written the only way they are (as the service).
+  await db.asService(async (tx) => {
+    await tx.query(
+      `insert into public.events (user_id, id, type, occurred_at) values ($1, gen_random_uuid(), 'page_view', now())`,
+      [user.sub],
+    )
+    await tx.query('select public.progress_note_activity($1, now())', [user.sub])
+    await tx.query(
+      `insert into public.user_badges (user_id, badge_key, earned_at) values ($1, 'streak_3', now())`,
+      [user.sub],
+    )
+  })
   const assessment = await store.assessments.insert(user, 'divsexp', 'egalitarian')
   expect(await store.assessments.answer(user, assessment.id, questionId, 4)).toEqual({
     ok: true,
@@ -382,6 +422,10 @@ describe('(a) row-level security alone: SQL as another user', () => {
       auth_revoked_sessions: 0,
       conversation_messages: 2,
       conversations: 1,
+      events: 1,
+      points_ledger: 1,
+      points_summary: 1,
+      user_badges: 1,
       user_profiles: 1,
     })
   })
@@ -402,6 +446,10 @@ const DEPLOYED: Record<OwnerTable, Record<'select' | 'update' | 'delete' | 'inse
   auth_revoked_sessions: { select: '42501', update: '42501', delete: '42501', insert: '42501' },
   conversation_messages: { select: [], update: '42501', delete: '42501', insert: '42501' },
   conversations: { select: [], update: '42501', delete: [], insert: '42501' },
+  events: { select: [], update: '42501', delete: '42501', insert: '42501' },
+  points_ledger: { select: [], update: '42501', delete: '42501', insert: '42501' },
+  points_summary: { select: [], update: '42501', delete: '42501', insert: '42501' },
+  user_badges: { select: [], update: '42501', delete: '42501', insert: '42501' },
   user_profiles: { select: [], update: [], delete: '42501', insert: '42501' },
 }
 

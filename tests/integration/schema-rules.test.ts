@@ -97,11 +97,14 @@ describe('every migration keeps the house rules', () => {
     ])
     expect(tables.filter((t) => !t.rls)).toEqual([])
     expect(policies.filter((p) => p.check === 'true')).toEqual([])
-    // Public reference data only: the framework, the knowledge base, the question bank.
+    // Public reference data only: the framework, the knowledge base, the question bank, the
+    // level and badge catalogs.
     const openReads = policies.filter((p) => p.qual === 'true').map((p) => `${p.table}:${p.cmd}`)
     expect(openReads.sort()).toEqual(
       [
         'assessment_questions:SELECT',
+        'badges:SELECT',
+        'levels:SELECT',
         'force_connections:SELECT',
         'forces:SELECT',
         'knowledge_chunks:SELECT',

@@ -63,6 +63,11 @@ async function rowsOf(user: { id: string; email: string }) {
       user.email,
     ])
     if (invited.length > 0) found['public.team_invitations.email'] = invited
+    // Usage records name a user by the hash of their id only.
+    const usage = await tx.query('select * from public.llm_usage where user_hash = $1 order by id', [
+      hashUserId(user.id),
+    ])
+    if (usage.length > 0) found['public.llm_usage.user_hash'] = usage
     return found
   })
 }
@@ -79,6 +84,21 @@ async function fullUser(host: TestUser, hostTeam: string, hostRound: string) {
   )
   expect(assessment.id).toBeString()
   await ok(user, 'PATCH', '/users/me', { bio: 'about me', preferences: { a: 1 } })
+  // Progress: an event (its batch earns the day's activity: a ledger row and the summary), a
+  // badge, and an LLM usage record under the user's hash.
+  const event = { id: crypto.randomUUID(), type: 'page_view', occurred_at: new Date().toISOString() }
+  expect(await ok(user, 'POST', '/events', { events: [event] }, 202)).toEqual({ accepted: 1, duplicates: 0 })
+  await t.services.db.asService(async (tx) => {
+    await tx.query(
+      `insert into public.user_badges (user_id, badge_key, earned_at) values ($1, 'streak_3', now())`,
+      [user.id],
+    )
+    await tx.query(
+      `insert into public.llm_usage (started_at, latency_ms, user_hash, feature, provider, model, attempt, failed_over, outcome)
+       values (now(), 1, $1, 'chat', 'local', 'local', 1, false, 'ok')`,
+      [hashUserId(user.id)],
+    )
+  })
   await new ConversationStore(t.services.db).saveExchange(
     { sub: user.id, email: user.email },
     {
@@ -169,6 +189,11 @@ describe('DELETE /users/me (local mode)', () => {
         'public.auth_revoked_sessions.user_id',
         'public.conversation_messages.user_id',
         'public.conversations.user_id',
+        'public.events.user_id',
+        'public.llm_usage.user_hash',
+        'public.points_ledger.user_id',
+        'public.points_summary.user_id',
+        'public.user_badges.user_id',
         'public.team_invitations.email',
         'public.team_invitations.invited_by',
         'public.team_members.user_id',

@@ -43,9 +43,39 @@ async function seed(user: TestUser, tag: string) {
     201,
   )
   const { questions } = await ok(user, 'GET', `/assessments/${assessment.id}/questions`)
-  await ok(user, 'POST', `/assessments/${assessment.id}/answers`, { question_id: questions[0].id, answer: 4 })
+  // Every question answered: only a whole assessment earns its completion points.
+  for (const question of questions) {
+    await ok(user, 'POST', `/assessments/${assessment.id}/answers`, { question_id: question.id, answer: 4 })
+  }
   await ok(user, 'POST', `/assessments/${assessment.id}/complete`)
   await ok(user, 'POST', '/assessments', { pillar_id: 'status', mode: 'hierarchical' }, 201)
+  // Events: two through the API, then more than an export page of them in SQL.
+  const now = new Date().toISOString()
+  await ok(
+    user,
+    'POST',
+    '/events',
+    {
+      events: [
+        { id: crypto.randomUUID(), type: 'page_view', occurred_at: now, page: `/${tag}/page` },
+        {
+          id: crypto.randomUUID(),
+          type: 'insight_viewed',
+          occurred_at: now,
+          properties: { note: `${tag} event` },
+        },
+      ],
+    },
+    202,
+  )
+  await t.services.db.asService((tx) =>
+    tx.query(
+      `insert into public.events (user_id, id, type, occurred_at, page)
+       select $1, gen_random_uuid(), 'navigation_click', now() - make_interval(secs => g), '/' || $2 || '/' || g
+         from generate_series(1, $3::int) g`,
+      [user.id, tag, EXPORT_PAGE_SIZE.events],
+    ),
+  )
   const store = new ConversationStore(t.services.db)
   const claims = { sub: user.id, email: user.email }
   const exchange = (conversationId: string, text: string, create = true) =>
@@ -175,6 +205,32 @@ async function held(tx: Tx, user: TestUser) {
         'select id as round_id, team_id, created_at from public.team_rounds where created_by = $1 order by created_at, id',
       ),
     ),
+    events: plain(
+      await q(
+        `select id, type, occurred_at, received_at, session_id, page, pillar_id, properties
+           from public.events where user_id = $1 order by occurred_at, id`,
+      ),
+    ),
+    points: {
+      summary:
+        plain(
+          await q(
+            `select points, streak_current, streak_longest, last_active_date::text as last_active_date,
+                    leaderboard_opt_in, updated_at from public.points_summary where user_id = $1`,
+          ),
+        )[0] ?? null,
+      badges: plain(
+        await q(
+          'select badge_key, earned_at from public.user_badges where user_id = $1 order by earned_at, badge_key',
+        ),
+      ),
+      ledger: plain(
+        await q(
+          `select id::text as id, points, reason, cause_key, pillar_id, created_at
+             from public.points_ledger where user_id = $1 order by created_at, id`,
+        ),
+      ),
+    },
     account: {
       ...plain(
         await q(
@@ -232,7 +288,12 @@ describe('GET /users/me/export', () => {
     expect(body.rounds_opened).toEqual(expected.rounds_opened)
     expect(body.account).toEqual(expected.account)
     expect(body.account.email).toBe(alice.email)
-    expect({ events: body.events, points: body.points }).toEqual({ events: [], points: [] })
+    expect(body.events).toEqual(expected.events)
+    expect(body.events).toHaveLength(EXPORT_PAGE_SIZE.events + 2)
+    expect(body.points).toEqual(expected.points)
+    // Completing the assessment earned points and the event batch the day's activity.
+    expect(body.points.summary.points).toBeGreaterThan(0)
+    expect(body.points.ledger.map((row: Json) => row.reason)).toContain('assessment_completed')
     // Messages came in pages of 500, each its own chunk (and more chunks around them).
     expect(chunks).toBeGreaterThan(Math.ceil(MESSAGES / EXPORT_PAGE_SIZE.messages))
     expect(Object.keys(body).sort()).toEqual(
@@ -269,11 +330,28 @@ describe('GET /users/me/export', () => {
     ] as string[]
     expect(ids.length).toBeGreaterThan(MESSAGES)
     expect(ids.filter((id) => text.includes(id))).toEqual([])
-    for (const needle of [bob.email, 'bob bio', 'bob preference', 'bob message', 'bob asks', 'Bob’s own']) {
+    for (const needle of [
+      bob.email,
+      'bob bio',
+      'bob preference',
+      'bob message',
+      'bob asks',
+      'Bob’s own',
+      'bob event',
+      '/bob/',
+    ]) {
       expect({ needle, found: text.includes(needle) }).toEqual({ needle, found: false })
     }
     // …while Alice's own texts are there (so the search above could have found something).
-    for (const needle of [alice.email, 'alice bio', 'alice preference', 'alice message 7', 'alice asks']) {
+    for (const needle of [
+      alice.email,
+      'alice bio',
+      'alice preference',
+      'alice message 7',
+      'alice asks',
+      'alice event',
+      '/alice/',
+    ]) {
       expect({ needle, found: text.includes(needle) }).toEqual({ needle, found: true })
     }
     expect(text.includes(aliceExpired)).toBe(false)
@@ -290,6 +368,10 @@ describe('GET /users/me/export', () => {
     const exported = [
       'assessment_sessions',
       'conversation_messages',
+      'events',
+      'points_ledger',
+      'points_summary',
+      'user_badges',
       'team_members',
       'team_invitations',
       'team_round_participants',
@@ -302,12 +384,8 @@ describe('GET /users/me/export', () => {
       teams: 'team data',
       team_rounds: 'team data',
     }
-    // A new table (events, points…) fails here until the export includes it.
+    // A new table fails here until the export includes it.
     expect(tables.map((r) => r.table).sort()).toEqual([...exported, ...Object.keys(notOwnData)].sort())
-    const later = await t.services.db.transaction((tx) =>
-      tx.query(`select to_regclass('public.events') as events, to_regclass('public.points') as points`),
-    )
-    expect(later).toEqual([{ events: null, points: null }])
   })
 
   test('without a valid token → 401, nothing streamed', async () => {

@@ -10,6 +10,7 @@
  *   refused before they cost a call to the auth server. A token that verifies locally, or is
  *   cached, is always served;
  * - `ingest`: per admin user, knowledge-base ingest (it embeds and writes a lot per call);
+ * - `events`: per user, activity-event batches (`POST /api/v1/events`, up to 100 events each);
  * - `ready`: per client address, `/ready` (it pings the database), with the `anon` limit;
  * - `signin_email`: per e-mail address (its hash), password sign-ins at `/auth/v1/token`, so
  *   guessing one account's password is slow from any number of addresses;
@@ -22,6 +23,7 @@ export const POLICY_NAMES = [
   'ai',
   'auth_failures',
   'ingest',
+  'events',
   'ready',
   'signin_email',
   'signin_address',
@@ -30,6 +32,7 @@ export const POLICY_NAMES = [
 export type PolicyName = (typeof POLICY_NAMES)[number]
 /** The policies of local accounts' sign-in and sign-up (/auth/v1). */
 export type AccountPolicyName = 'signin_email' | 'signin_address' | 'signup_address'
+type OptionalPolicyName = AccountPolicyName | 'events'
 
 /**
  * Policies that refuse (429) while the store cannot answer, whatever RATE_LIMIT_FAIL_CLOSED
@@ -58,10 +61,12 @@ export interface PolicyOptions {
   enabled: boolean
   windowSeconds: number
   /**
-   * Requests per window for each policy; 0 turns that one off. The local-account policies may
-   * be left out (off): they only matter where /auth/v1 is served, and config.ts always sets them.
+   * Requests per window for each policy; 0 turns that one off. The local-account policies and
+   * `events` may be left out (off): they matter only where their routes are served, and
+   * config.ts always sets them.
    */
-  limits: Record<Exclude<PolicyName, AccountPolicyName>, number> & Partial<Record<AccountPolicyName, number>>
+  limits: Record<Exclude<PolicyName, OptionalPolicyName>, number> &
+    Partial<Record<OptionalPolicyName, number>>
   /** RATE_LIMIT_FAIL_CLOSED: refuse on a store failure for the policies that do not always. */
   failClosed: boolean
 }

@@ -1,4 +1,5 @@
 import type { MetricsAccessOptions } from '@/lib/http/auth'
+import { registerGetPlatformAnalytics } from '@/routes/admin/analytics'
 import { registerCleanupSessions } from '@/routes/admin/cleanup-sessions'
 import { registerGetMetrics } from '@/routes/admin/metrics'
 import { registerGetAdminStats } from '@/routes/admin/stats'
@@ -11,6 +12,7 @@ export function adminRoutes(access: MetricsAccessOptions) {
   const router = createRouter()
   // Registration order is route-matching order: keep it.
   registerCleanupSessions(router)
+  registerGetPlatformAnalytics(router)
   registerGetAdminStats(router)
   registerGetMetrics(router, access)
   registerListUsers(router)

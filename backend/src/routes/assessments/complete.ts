@@ -9,7 +9,8 @@ const route = createRoute({
   operationId: 'completeAssessment',
   method: 'post',
   path: '/api/v1/assessments/{id}/complete',
-  summary: 'Score and close the assessment (needs at least one answer)',
+  summary:
+    'Score and close the assessment (needs at least one answer; only a fully answered one earns points and badges)',
   request: { params: Id },
   responses: {
     200: jsonResponse(z.object({ assessment: AssessmentSchema }), 'Completed, with results'),

@@ -1,4 +1,5 @@
 import type { AuthUser } from '@/lib/auth/types'
+import type { Tx } from '@/lib/db/database'
 import { conflict, invalid, notFound } from '@/lib/errors/domain'
 import { decodeCursor, encodeCursor } from '@/lib/http/pagination'
 import type { QuestionBank } from '@/services/assessments/question-bank'
@@ -18,11 +19,22 @@ export interface Assessment
 
 const iso = (value: Date | string) => new Date(value).toISOString()
 
+/**
+ * What completing an assessment awards (the points ledger), run inside the completing
+ * transaction: the award commits or rolls back with the completion, exactly once.
+ */
+export interface CompletionAwards {
+  assessmentCompleted(tx: Tx, userId: string, assessmentId: string): Promise<void>
+}
+
+const NO_AWARDS: CompletionAwards = { assessmentCompleted: async () => {} }
+
 /** The assessment lifecycle: create, list, read, answer, complete, delete — owner only. */
 export class AssessmentService {
   constructor(
     private readonly store: AssessmentStore,
     private readonly bank: QuestionBank,
+    private readonly awards: CompletionAwards = NO_AWARDS,
   ) {}
 
   async create(user: AuthUser, pillarId: PillarId, mode: Mode): Promise<Assessment> {
@@ -86,11 +98,15 @@ export class AssessmentService {
   }
 
   async complete(user: AuthUser, id: string): Promise<Assessment> {
-    const outcome = await this.store.complete(user.id, id, (row) =>
-      scoreAssessment(
-        this.bank.forPillar(row.pillar_id),
-        Object.fromEntries(Object.entries(row.responses).map(([qid, r]) => [qid, r.answer])),
-      ),
+    const outcome = await this.store.complete(
+      user.id,
+      id,
+      (row) =>
+        scoreAssessment(
+          this.bank.forPillar(row.pillar_id),
+          Object.fromEntries(Object.entries(row.responses).map(([qid, r]) => [qid, r.answer])),
+        ),
+      (tx, row) => this.awards.assessmentCompleted(tx, row.user_id, row.id),
     )
     if (!outcome.ok) {
       if (outcome.refusal === 'not_found') throw notFound('Assessment')

@@ -1,4 +1,4 @@
-import type { Database, JwtClaims } from '@/lib/db/database'
+import type { Database, JwtClaims, Tx } from '@/lib/db/database'
 import { sqlState } from '@/lib/db/errors'
 import type { Keyset } from '@/lib/http/pagination'
 import type { AssessmentResults } from '@/services/assessments/scoring'
@@ -107,11 +107,14 @@ export class AssessmentStore {
   /**
    * Completes an in-progress assessment with results computed by `score` from the responses
    * as they are under a row lock, so no answer can land between scoring and completion.
+   * `completed` runs in the same transaction, so what it writes commits with the completion.
    */
   async complete(
     userId: string,
     id: string,
     score: (row: AssessmentRow) => AssessmentResults | null,
+    /** Runs in the completing transaction after the update (the points awards). */
+    completed?: (tx: Tx, row: AssessmentRow) => Promise<void>,
   ): Promise<
     { ok: true; row: AssessmentRow } | { ok: false; refusal: 'not_found' | 'completed' | 'no_answers' }
   > {
@@ -132,6 +135,7 @@ export class AssessmentStore {
         [id, userId, JSON.stringify(results)],
       )
       if (!updated) return { ok: false, refusal: 'not_found' }
+      await completed?.(tx, updated)
       return { ok: true, row: updated }
     })
   }

@@ -29,7 +29,13 @@ export function presentProfile(row: ProfileRow, user: Pick<AuthUser, 'role'>) {
 export type Profile = ReturnType<typeof presentProfile>
 
 /** Rows per export read: a user with 10,000 messages is 20 pages of them, never all at once. */
-export const EXPORT_PAGE_SIZE = { messages: 500, conversations: 100, assessments: 200 }
+export const EXPORT_PAGE_SIZE = {
+  messages: 500,
+  conversations: 100,
+  assessments: 200,
+  events: 1000,
+  points: 1000,
+}
 
 export interface UserServiceOptions {
   /** True when auth.users is ours (embedded, plain Postgres): deletion removes the row itself. */
@@ -143,7 +149,7 @@ export class UserService {
   /**
    * Everything stored about the caller as JSON text, in pieces: the profile is read before the
    * first piece (so a database outage is still an ordinary error response), the rest page by
-   * page as the consumer pulls. `events` and `points` are empty: those tables do not exist yet.
+   * page as the consumer pulls.
    */
   async export(user: AuthUser): Promise<{ filename: string; chunks: AsyncGenerator<string> }> {
     const profile = await this.#row(user)
@@ -182,7 +188,20 @@ export class UserService {
       ? await this.store.localAccount(user.id)
       : { email: user.email ?? null, user_metadata: user.claims.user_metadata ?? {} }
     yield `,"account":${JSON.stringify(recordDeep(account))}`
-    yield ',"events":[],"points":[]}'
+    yield ',"events":'
+    yield* jsonArray(
+      paged((after) => this.store.eventsPage(claims, after, size.events), size.events),
+      (row) => JSON.stringify(record(row)),
+    )
+    // Points: the summary and badges (small), then the ledger every total is derived from.
+    const points = await this.store.pointsOverview(claims)
+    yield `,"points":{"summary":${JSON.stringify(points.summary && record(points.summary))}`
+    yield `,"badges":${JSON.stringify(points.badges.map(record))},"ledger":`
+    yield* jsonArray(
+      paged((after) => this.store.pointsPage(claims, after, size.points), size.points),
+      (row) => JSON.stringify(record(row)),
+    )
+    yield '}}'
   }
 
   /** One conversation with its messages, the messages in pages. */

@@ -2,12 +2,15 @@ import { REVOCATION_RETENTION_SECONDS, userRevocationKey } from '@/lib/auth/loca
 import type { Database, JwtClaims, Tx } from '@/lib/db/database'
 import { keysetCondition } from '@/lib/db/keyset'
 import type { Keyset } from '@/lib/http/pagination'
+import { hashUserId } from '@/lib/log'
 import type { Mode, PillarId } from '@/services/pilar/framework'
 
 export interface ProfileRow {
   id: string
   email: string | null
   display_name: string | null
+  /** Set once the user changes display_name (boards show only a chosen name). */
+  display_name_chosen: boolean
   bio: string | null
   avatar_url: string | null
   position: string | null
@@ -41,8 +44,8 @@ const EDITABLE = [
   'leaderboard_opt_in',
 ] as const satisfies readonly (keyof ProfilePatch)[]
 
-const PROFILE = `id, email, display_name, bio, avatar_url, position, goal, preferences, role,
-  leaderboard_opt_in, last_seen_at, created_at, updated_at`
+const PROFILE = `id, email, display_name, display_name_chosen, bio, avatar_url, position, goal, preferences,
+  role, leaderboard_opt_in, last_seen_at, created_at, updated_at`
 
 /** One pillar and mode of the caller's completed assessments (`history` ≤ 10, newest first). */
 export interface ProgressRow {
@@ -208,6 +211,56 @@ export class UserStore {
     )
   }
 
+  /** The caller's activity events, oldest first (they can be many: paged like messages). */
+  eventsPage(claims: JwtClaims, after: Keyset | undefined, limit: number) {
+    const params: unknown[] = [claims.sub, limit]
+    return this.db.asUser(claims, (tx) =>
+      tx.query<Record<string, unknown> & { id: string; created_key: string }>(
+        `select id, type, occurred_at, received_at, session_id, page, pillar_id, properties, ${KEY('occurred_at')}
+           from public.events
+          where user_id = $1${keysetCondition(params, after, 'occurred_at, id', '>')}
+          order by occurred_at, id limit $2`,
+        params,
+      ),
+    )
+  }
+
+  /** The caller's points ledger in award order (its id is a bigint, so not keysetCondition). */
+  pointsPage(claims: JwtClaims, after: Keyset | undefined, limit: number) {
+    const params: unknown[] = [claims.sub, limit]
+    let condition = ''
+    if (after) {
+      params.push(after.at, after.id)
+      condition = ` and (created_at, id) > ($3::timestamptz, $4::bigint)`
+    }
+    return this.db.asUser(claims, (tx) =>
+      tx.query<Record<string, unknown> & { id: string; created_key: string }>(
+        `select id::text as id, points, reason, cause_key, pillar_id, created_at, ${KEY('created_at')}
+           from public.points_ledger
+          where user_id = $1${condition}
+          order by created_at, id limit $2`,
+        params,
+      ),
+    )
+  }
+
+  /** The caller's points summary (null before any award) and the badges they earned. */
+  pointsOverview(claims: JwtClaims) {
+    return this.db.asUser(claims, async (tx) => {
+      const [summary] = await tx.query<Record<string, unknown>>(
+        `select points, streak_current, streak_longest, last_active_date::text as last_active_date,
+                leaderboard_opt_in, updated_at
+           from public.points_summary where user_id = $1`,
+        [claims.sub],
+      )
+      const badges = await tx.query<Record<string, unknown>>(
+        `select badge_key, earned_at from public.user_badges where user_id = $1 order by earned_at, badge_key`,
+        [claims.sub],
+      )
+      return { summary: summary ?? null, badges }
+    })
+  }
+
   /** Memberships, invitations to or from the caller, and round participation: small, one read. */
   teamData(claims: JwtClaims, email: string | undefined) {
     return this.db.asUser(claims, async (tx) => ({
@@ -332,7 +385,13 @@ export class UserStore {
     // What others keep (their team's invitations and rounds) no longer names the user.
     await tx.query('update public.team_invitations set invited_by = null where invited_by = $1', [userId])
     await tx.query('update public.team_rounds set created_by = null where created_by = $1', [userId])
+    // Usage records keep the spend figures but no longer carry the user's hash.
+    await tx.query('update public.llm_usage set user_hash = null where user_hash = $1', [hashUserId(userId)])
     for (const table of [
+      'user_badges',
+      'points_summary',
+      'points_ledger',
+      'events',
       'team_round_participants',
       'team_members',
       'conversation_messages',
