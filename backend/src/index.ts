@@ -3,6 +3,7 @@ import { describeModes, loadConfig } from '@/config'
 import { buildContainer } from '@/container'
 import { ForeignAuthUsersError } from '@/lib/db/bootstrap'
 import { DataDirLockedError } from '@/lib/db/data-dir-lock'
+import { DatabaseUnreachableError } from '@/lib/db/errors'
 import { MigrationError } from '@/lib/db/migrations'
 import { createLogger } from '@/lib/log'
 import { superviseWorkers, WORKER_ENV } from '@/lib/workers'
@@ -23,6 +24,17 @@ const logger = workerId === undefined ? rootLogger : rootLogger.child({ worker: 
 const isPrimary = config.WORKERS > 1 && workerId === undefined
 logger.info({ modes: describeModes(config) }, isPrimary ? 'starting primary' : 'starting')
 
+// A taken port must not be found only after a first start has spent seconds creating the
+// database. (Someone may still take it in between: listen() below reports that the same way.)
+// Workers share the port on purpose, and port 0 is always free.
+if (workerId === undefined && config.PORT !== 0) {
+  try {
+    Bun.listen({ hostname: config.HOST, port: config.PORT, socket: { data() {} } }).stop(true)
+  } catch (error) {
+    exitPortUnavailable(error)
+  }
+}
+
 const services = await buildContainer(config, logger).catch((error: unknown) => {
   if (error instanceof MigrationError) {
     logger.fatal(
@@ -33,6 +45,8 @@ const services = await buildContainer(config, logger).catch((error: unknown) => 
     logger.fatal({ data_dir: error.dataDir, holder_pid: error.pid }, error.message)
   } else if (error instanceof ForeignAuthUsersError) {
     logger.fatal(error.message)
+  } else if (error instanceof DatabaseUnreachableError) {
+    logger.fatal({ host: error.host, port: error.port, code: error.reason }, error.message)
   } else {
     logger.fatal({ err: error }, 'start-up failed')
   }
@@ -68,6 +82,7 @@ const server = await listen()
 process.once('SIGTERM', () => void shutdown('SIGTERM'))
 process.once('SIGINT', () => void shutdown('SIGINT'))
 logger.info({ url: server.url.href, port: server.port, version: services.version }, 'listening')
+logger.info({ startup_ms: Math.round(performance.now()) }, banner(server.url))
 // A few seconds after start, in the background, unless the server is already stopping: the seed
 // pages (and a few published items whose indexing failed) into the knowledge base — the hourly
 // job takes up to 100 an hour — and, on the embedded database, which has no autovacuum, planner
@@ -104,14 +119,35 @@ async function listen() {
       development: false,
     })
   } catch (error) {
-    const code = (error as { code?: string }).code
-    logger.fatal(
-      { port: config.PORT, host: config.HOST, code },
-      `cannot listen on ${config.HOST}:${config.PORT}`,
-    )
     await services.close()
-    process.exit(1)
+    exitPortUnavailable(error)
   }
+}
+
+function exitPortUnavailable(error: unknown): never {
+  const code = (error as { code?: string }).code
+  const where = `${config.HOST}:${config.PORT}`
+  logger.fatal(
+    { port: config.PORT, host: config.HOST, code },
+    code === 'EADDRINUSE'
+      ? `cannot listen on ${where}: the port is in use (another copy of this server, or another program). Stop it or set PORT to a free port.`
+      : `cannot listen on ${where} (${code ?? 'unknown error'})`,
+  )
+  process.exit(1)
+}
+
+/** The last start-up line: where to go next (a first start's output is long). */
+function banner(url: URL): string {
+  // 0.0.0.0 is where it listens, not an address to open.
+  const shown = new URL(url)
+  if (shown.hostname === '0.0.0.0' || shown.hostname === '[::]') shown.hostname = 'localhost'
+  const base = shown.origin
+  const access = services.localAccounts
+    ? `a token: bun run token --email you@example.com, or sign up: POST ${base}/auth/v1/signup`
+    : services.auth.mode === 'local'
+      ? 'a token: bun run token --email you@example.com'
+      : 'tokens: sign in with your Supabase project (supabase-js)'
+  return `ready: ${base} · API reference ${base}/docs · ${access}`
 }
 
 let stopping = false

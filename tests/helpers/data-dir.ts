@@ -9,12 +9,15 @@ import { startServer } from '@tests/helpers/server-process'
 // and each test that needs a process gets its own copy.
 const KEY = Symbol.for('pilar.tests.preparedDataDir')
 const registry = globalThis as unknown as Record<symbol, Promise<string> | undefined>
+const LOGS_KEY = Symbol.for('pilar.tests.preparedDataDir.firstStartLogs')
+const logsRegistry = globalThis as unknown as Record<symbol, Record<string, unknown>[] | undefined>
 
 async function prepare(): Promise<string> {
   const template = mkdtempSync(join(tmpdir(), 'pilar-data-template-'))
   process.once('exit', () => rmSync(template, { recursive: true, force: true }))
   const server = await startServer({ DATA_DIR: template, LOG_LEVEL: 'info' })
-  // One request first: 'listening' is logged a moment before the signal handlers are installed.
+  logsRegistry[LOGS_KEY] = server.logs
+  // One request first: it shows the server answers (its signal handlers are installed before 'listening').
   await fetch(`${server.baseUrl}/health`)
   server.child.kill('SIGTERM')
   const code = await server.exited
@@ -32,4 +35,14 @@ export async function preparedDataDir(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'pilar-data-'))
   cpSync(template, dir, { recursive: true })
   return dir
+}
+
+/**
+ * The log lines of the template's own start: a first start on a brand-new data directory, as a
+ * newcomer's `bun run start` is (tests/integration/first-start.test.ts reads them).
+ */
+export async function firstStartLogs(): Promise<Record<string, unknown>[]> {
+  registry[KEY] ??= prepare()
+  await registry[KEY]
+  return logsRegistry[LOGS_KEY] ?? []
 }

@@ -1,4 +1,6 @@
-import { beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { FakeSupabaseAuth } from '@tests/fakes/supabase-auth'
+import { signToken } from '@tests/fakes/tokens'
 import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
@@ -21,9 +23,10 @@ const scrape = async () => {
 }
 
 /** A sample's value, or 0 when the series does not exist yet. */
-function sample(text: string, name: string, labels: Record<string, string>): number {
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
   for (const line of text.split('\n')) {
+    if (wanted.length === 0 && line.startsWith(`${name} `)) return Number(line.slice(name.length + 1))
     if (!line.startsWith(`${name}{`)) continue
     const inside = line.slice(name.length + 1, line.indexOf('}'))
     const parts = inside.split(',')
@@ -145,5 +148,36 @@ describe('rate-limit and database metrics', () => {
     }
     expect(stats.rate_limits).toEqual({ rejected: 1 })
     await limited.services.close()
+  })
+})
+
+describe('auth_upstream_errors_total', () => {
+  const fake = new FakeSupabaseAuth().start()
+  afterAll(() => fake.stop())
+
+  test('counts verifications the auth server left unanswered, not refused tokens (as the cache counts them)', async () => {
+    const supabase = await testApp({ SUPABASE_URL: fake.url, SUPABASE_ANON_KEY: fake.apiKey, METRICS_TOKEN })
+    const metrics = async () =>
+      (await supabase.request('/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text()
+    const me = async (token: string) =>
+      (await supabase.request('/api/v1/auth/me', { headers: { authorization: `Bearer ${token}` } })).status
+    try {
+      const before = await metrics()
+      // Present from the first scrape, as a counter: rate() and the alert need no first error.
+      expect(before).toContain('# TYPE auth_upstream_errors_total counter')
+      expect(before).toMatch(/^auth_upstream_errors_total 0$/m)
+      expect(await me(await signToken(fake.secret))).toBe(200)
+      // Supabase Auth said no: an answer, not an upstream error.
+      expect(await me(await signToken('not-the-project-secret-000000000'))).toBe(401)
+      expect(sample(await metrics(), 'auth_upstream_errors_total')).toBe(0)
+      fake.failWith = 500
+      expect(await me(await signToken(fake.secret))).toBe(503)
+      expect(await me(await signToken(fake.secret))).toBe(503)
+      expect(sample(await metrics(), 'auth_upstream_errors_total')).toBe(2)
+      expect(supabase.services.auth.counters().upstream_errors).toBe(2)
+    } finally {
+      fake.failWith = null
+      await supabase.services.close()
+    }
   })
 })

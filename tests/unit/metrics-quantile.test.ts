@@ -3,7 +3,7 @@ import { Metrics } from '@/lib/metrics/metrics'
 
 test('per-route percentiles are interpolated from the histogram buckets', async () => {
   const metrics = new Metrics({
-    authCache: () => ({ hits: 0, misses: 0, size: 0, evictions: 0, negative_hits: 0 }),
+    authCache: () => ({ hits: 0, misses: 0, size: 0, evictions: 0, negative_hits: 0, upstream_errors: 0 }),
     breakers: () => [],
   })
   // 100 requests: 50 in (0.001, 0.0025] s, 50 in (0.025, 0.05] s; one a 500.

@@ -1,5 +1,7 @@
 import { loadConfig } from '@/config'
 import { MIGRATIONS_DIR } from '@/container'
+import { DataDirLockedError } from '@/lib/db/data-dir-lock'
+import { DatabaseUnreachableError } from '@/lib/db/errors'
 import { migrate, readMigrations } from '@/lib/db/migrations'
 import { openDatabase } from '@/lib/db/open'
 
@@ -9,7 +11,20 @@ if (!parsed.ok) {
   console.error(`Invalid configuration:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}`)
   process.exit(1)
 }
-const db = await openDatabase(parsed.config.database)
+const db = await openDatabase(parsed.config.database).catch((error: unknown) => {
+  // Both are the operator's to fix, and the message says how: no stack trace.
+  if (error instanceof DataDirLockedError) {
+    console.error(
+      `${error.message}\nA running server applies pending migrations itself when it starts: ` +
+        'stop it and run `bun run migrate` again, or just restart the server.',
+    )
+  } else if (error instanceof DatabaseUnreachableError) {
+    console.error(error.message)
+  } else {
+    throw error
+  }
+  process.exit(1)
+})
 try {
   const migrations = readMigrations(MIGRATIONS_DIR)
   const applied = await migrate(db, migrations)

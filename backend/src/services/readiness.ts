@@ -104,10 +104,7 @@ export class ReadinessService {
       mode,
       ...(upstream === 'none' ? {} : { breaker: upstream }),
     }
-    const embeddings = {
-      ...this.#knowledge.readiness(),
-      ...(pendingEmbeddings === undefined ? {} : { pending: pendingEmbeddings }),
-    }
+    const embeddings = this.#embeddings(pendingEmbeddings)
     const providers = this.#llm.breakers().map((b) => ({ name: b.name, state: b.state }))
     // Degraded, not failed, while at least one provider can still answer.
     const llm = {
@@ -156,6 +153,29 @@ export class ReadinessService {
     const pendingEmbeddings =
       database.status === 'ok' ? await this.#knowledge.pendingEmbeddings().catch(() => undefined) : undefined
     return { database, migrations, pendingEmbeddings }
+  }
+
+  /**
+   * A backlog alone is no failure (docs/decisions.md "Pending embeddings"), but a backlog after
+   * the embedder failed at start-up is: too few calls for its breaker to open, every seeded
+   * passage waiting, search lexical only. The next successful embedding clears it.
+   */
+  #embeddings(pending: number | undefined): ReadyReport['checks']['embeddings'] {
+    const report = this.#knowledge.readiness()
+    const waiting =
+      pending !== undefined && pending > 0 && this.#knowledge.embedder.health().failedAtStartup === true
+    return {
+      ...report,
+      ...(waiting
+        ? {
+            status: 'error' as const,
+            problem:
+              report.problem ??
+              `the embedder failed at start-up: ${pending} chunk(s) wait for a vector (found by full text only until the backfill embeds them)`,
+          }
+        : {}),
+      ...(pending === undefined ? {} : { pending }),
+    }
   }
 
   #rateLimits(): ReadyReport['checks']['rate_limits'] {

@@ -10,6 +10,8 @@ const UNAVAILABLE_CODES = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
   'ENOTFOUND',
+  // Bun.sql's code for a refused connection and an unresolvable host alike.
+  'ERR_POSTGRES_CONNECTION_REFUSED',
   'ERR_POSTGRES_CONNECTION_CLOSED',
   'ERR_POSTGRES_CONNECTION_TIMEOUT',
   'ERR_POSTGRES_IDLE_TIMEOUT',
@@ -47,5 +49,45 @@ export class DatabaseUnavailableError extends UnavailableError {
   constructor(cause: unknown) {
     super('DATABASE_UNAVAILABLE', 'database unavailable', 5, { cause })
     this.name = 'DatabaseUnavailableError'
+  }
+}
+
+/**
+ * DATABASE_URL names a server that cannot be reached at start-up. The message names the host
+ * and port (never the credentials) and what to try, so it can be shown without a stack trace.
+ */
+export class DatabaseUnreachableError extends Error {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    /** The driver's error code, e.g. ERR_POSTGRES_CONNECTION_REFUSED. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `cannot reach the database at ${host}:${port} (${reason}). Is Postgres running there and is ` +
+        'DATABASE_URL right? For `supabase start` it is ' +
+        'postgresql://postgres:postgres@127.0.0.1:54322/postgres; unset DATABASE_URL to use the ' +
+        'embedded database under DATA_DIR instead.',
+      options,
+    )
+    this.name = 'DatabaseUnreachableError'
+  }
+
+  static from(url: string, cause: unknown): DatabaseUnreachableError {
+    const { host, port } = postgresTarget(url)
+    const { code, errno } = (cause ?? {}) as { code?: unknown; errno?: unknown }
+    const reason = typeof code === 'string' ? code : typeof errno === 'string' ? errno : 'no connection'
+    return new DatabaseUnreachableError(host, port, reason, { cause })
+  }
+}
+
+/** Host and port of a Postgres URL (the port defaults to 5432): what logs may show of it. */
+export function postgresTarget(url: string): { host: string; port: number } {
+  try {
+    const parsed = new URL(url)
+    return { host: parsed.hostname || 'localhost', port: parsed.port ? Number(parsed.port) : 5432 }
+  } catch {
+    return { host: '(unparsable DATABASE_URL)', port: 5432 }
   }
 }

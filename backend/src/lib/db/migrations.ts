@@ -72,9 +72,17 @@ async function appliedVersions(driver: SqlDriver): Promise<Set<string>> {
  * Applies every pending migration in version order, each in its own transaction together with
  * its history row, so a failure leaves no half-applied file behind. Idempotent on restart.
  */
-export async function migrate(driver: SqlDriver, migrations: MigrationFile[]): Promise<string[]> {
+export async function migrate(
+  driver: SqlDriver,
+  migrations: MigrationFile[],
+  options: {
+    /** Called once before anything is applied, with the files still pending (start-up logs it). */
+    onPending?: (files: string[]) => void
+  } = {},
+): Promise<string[]> {
   await driver.transaction((tx) => tx.exec(HISTORY_DDL))
   const done = await appliedVersions(driver)
+  options.onPending?.(migrations.filter((m) => !done.has(m.version)).map((m) => m.file))
   const applied: string[] = []
   for (const migration of migrations) {
     if (done.has(migration.version)) continue

@@ -1,9 +1,17 @@
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
 import { lockDataDir } from '@/lib/db/data-dir-lock'
 import type { SqlDriver, Tx } from '@/lib/db/database'
+
+/**
+ * True when `dataDir` holds no embedded database yet, so opening it will create one (PGlite runs
+ * initdb: the slow part of a first start, several seconds). False for `:memory:`.
+ */
+export function isNewDataDir(dataDir: string): boolean {
+  return dataDir !== ':memory:' && !existsSync(join(dataDir, 'pglite', 'PG_VERSION'))
+}
 
 /**
  * Embedded Postgres (PGlite: real Postgres compiled to WASM) with pgvector loaded.

@@ -20,6 +20,23 @@ export interface MaybeAuthEnv {
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer error="invalid_token"' }
 const LOCKED = 'Too many failed authentication attempts from this address; try again later'
 
+/** What one of this file's auth middleware adds to a route's contract (401, 403, security). */
+export type AuthRequirement = 'optional' | 'required' | 'admin'
+
+// The OpenAPI document (routes/docs/implied-errors.ts) finds the auth middleware among a route's
+// handlers by identity, like limitsPerUser's mark: a renamed function keeps its declarations.
+const REQUIREMENTS = new WeakMap<object, AuthRequirement>()
+
+function marked<M extends object>(requirement: AuthRequirement, middleware: M): M {
+  REQUIREMENTS.set(middleware, requirement)
+  return middleware
+}
+
+/** The requirement of a handler built by this file's auth middleware; undefined for any other. */
+export function authRequirement(handler: unknown): AuthRequirement | undefined {
+  return typeof handler === 'function' ? REQUIREMENTS.get(handler) : undefined
+}
+
 /**
  * Authenticates the request and spends the user's `api` quota — once per request, here and
  * only here (the `/api` middleware leaves requests that reach this to it). A cached token costs
@@ -91,12 +108,14 @@ async function refused<E extends HttpEnv>(
 
 /** 401 unless the request carries a valid bearer token; sets `user`. */
 export function requireAuth(): MiddlewareHandler<HttpEnv & AuthEnv> {
-  return limitsPerUser(async function requireAuth(c, next) {
-    const found = authenticate(c)
-    const limit = found instanceof Promise ? await found : found
-    await next()
-    if (limit) showLimit(c, limit)
-  })
+  return limitsPerUser(
+    marked('required', async function requireAuth(c, next) {
+      const found = authenticate(c)
+      const limit = found instanceof Promise ? await found : found
+      await next()
+      if (limit) showLimit(c, limit)
+    }),
+  )
 }
 
 /**
@@ -104,25 +123,29 @@ export function requireAuth(): MiddlewareHandler<HttpEnv & AuthEnv> {
  * a 401, not a silent downgrade to anonymous). Sets `user` when there is one.
  */
 export function optionalAuth(): MiddlewareHandler<HttpEnv & MaybeAuthEnv> {
-  return limitsPerUser(async function optionalAuth(c, next) {
-    const found = c.req.header('authorization') === undefined ? null : authenticate(c)
-    const limit = found instanceof Promise ? await found : found
-    await next()
-    if (limit) showLimit(c, limit)
-  })
+  return limitsPerUser(
+    marked('optional', async function optionalAuth(c, next) {
+      const found = c.req.header('authorization') === undefined ? null : authenticate(c)
+      const limit = found instanceof Promise ? await found : found
+      await next()
+      if (limit) showLimit(c, limit)
+    }),
+  )
 }
 
 /** 401 without a valid token, 403 unless the user's server-controlled role is admin; sets `user`. */
 export function requireAdmin(): MiddlewareHandler<HttpEnv & AuthEnv> {
-  return limitsPerUser(async function requireAdmin(c, next) {
-    const found = authenticate(c)
-    const limit = found instanceof Promise ? await found : found
-    if (c.get('user').role !== 'admin') {
-      throw new ApiError('FORBIDDEN', { message: 'This needs the admin role' })
-    }
-    await next()
-    if (limit) showLimit(c, limit)
-  })
+  return limitsPerUser(
+    marked('admin', async function requireAdmin(c, next) {
+      const found = authenticate(c)
+      const limit = found instanceof Promise ? await found : found
+      if (c.get('user').role !== 'admin') {
+        throw new ApiError('FORBIDDEN', { message: 'This needs the admin role' })
+      }
+      await next()
+      if (limit) showLimit(c, limit)
+    }),
+  )
 }
 
 export interface MetricsAccessOptions {
@@ -143,11 +166,13 @@ export function requireAdminOrMetricsToken({
   const expected = metricsToken === undefined ? undefined : new TextEncoder().encode(metricsToken)
   const admin = requireAdmin()
   // A scraper holding the shared secret is not limited; anyone else is an admin, limited as a user.
-  return limitsPerUser(async function requireAdminOrMetricsToken(c, next) {
-    const presented = /^Bearer +(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
-    if (expected && presented && sameSecret(new TextEncoder().encode(presented), expected)) return next()
-    return admin(c as Context<HttpEnv & AuthEnv>, next)
-  })
+  return limitsPerUser(
+    marked('admin', async function requireAdminOrMetricsToken(c, next) {
+      const presented = /^Bearer +(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
+      if (expected && presented && sameSecret(new TextEncoder().encode(presented), expected)) return next()
+      return admin(c as Context<HttpEnv & AuthEnv>, next)
+    }),
+  )
 }
 
 // Constant time, so response timing does not reveal how much of the token matched.

@@ -10,7 +10,15 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 const BREAKER_STATE = { closed: 0, half_open: 1, open: 2 } as const
 
 export interface MetricSources {
-  authCache: () => { hits: number; misses: number; size: number; evictions: number; negative_hits: number }
+  authCache: () => {
+    hits: number
+    misses: number
+    size: number
+    evictions: number
+    negative_hits: number
+    /** Verifications that got no answer (TokenCache's `upstream_errors`). */
+    upstream_errors: number
+  }
   breakers: () => BreakerStats[]
 }
 
@@ -103,6 +111,18 @@ export class Metrics {
         this.set({ result: 'miss' }, s.misses)
         this.set({ result: 'negative_hit' }, s.negative_hits)
         this.set({ result: 'eviction' }, s.evictions)
+      },
+    })
+    // A counter read from the cache at scrape time (like auth_cache_lookups, but typed as the
+    // counter it is): verifications the auth server, its breaker or the session store left
+    // unanswered. A refused token is an answer, and is not counted.
+    new Counter({
+      name: 'auth_upstream_errors_total',
+      help: 'Token verifications on auth cache misses that failed for want of an answer (auth server down, its breaker open, session store unavailable); refused tokens are not errors',
+      registers,
+      collect() {
+        this.reset()
+        this.inc(sources.authCache().upstream_errors)
       },
     })
     new Gauge({

@@ -16,8 +16,11 @@ export interface Embedder {
   readonly defaultThreshold: number
   /** One vector per text, in order. Throws `EmbedderUnavailableError` when it cannot. */
   embed(texts: string[]): Promise<number[][]>
-  /** Breaker state of the upstream, where there is one. */
-  health(): { breaker?: 'closed' | 'open' | 'half_open' }
+  /**
+   * Breaker state of the upstream, where there is one; `failedAtStartup` when start-up's calls
+   * failed and none has succeeded since (set by `ObservedEmbedder`, which wraps every embedder).
+   */
+  health(): { breaker?: 'closed' | 'open' | 'half_open'; failedAtStartup?: boolean }
   /** Breaker counters, where there is a breaker. */
   breakerStats?(): BreakerStats
 }

@@ -1,3 +1,4 @@
+import { declareImpliedErrors } from '@/routes/docs/implied-errors'
 import type { Router } from '@/routes/router'
 
 const OPENAPI_INFO = {
@@ -7,15 +8,18 @@ const OPENAPI_INFO = {
     version: 'v1',
     description:
       'Group-dynamics assessments, AI coaching and the PILAR knowledge base. Errors share one body: ' +
-      '`{ error: { code, message, request_id, details? } }`.',
+      "`{ error: { code, message, request_id, details? } }`; `/auth/v1` answers in GoTrue's shape. " +
+      'The reference in prose: docs/api.md in the repository.',
   },
 } as const
 
 /**
  * `/openapi.json`, generated from the route schemas. Registered on the app itself, not on a
- * feature router: the document is built from the registry that every mounted router fed.
+ * feature router: the document is built from the registry that every mounted router fed, so
+ * this runs after they are all mounted and completes each route's errors and security first.
  */
 export function registerOpenApi(app: Router, version: string) {
+  declareImpliedErrors(app)
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

@@ -48,12 +48,32 @@ export const GoTrueErrorSchema = z
       'With X-Supabase-Api-Version ≥ 2024-01-01: {code: "<error code>", message}; else {code: <status>, error_code, msg}',
   })
 
+// The error code each status most often carries (on-error.ts), for the document's examples.
+const GOTRUE_EXAMPLES = {
+  400: 'validation_failed',
+  401: 'no_authorization',
+  404: 'user_not_found',
+  413: 'request_too_large',
+  422: 'weak_password',
+  429: 'over_request_rate_limit',
+  500: 'unexpected_failure',
+  503: 'unexpected_failure',
+} as const
+
 /** `responses` entries for GoTrue errors by status. */
-export const goTrueErrors = (...statuses: (400 | 401 | 404 | 413 | 422 | 429 | 503)[]) =>
+export const goTrueErrors = (...statuses: (keyof typeof GOTRUE_EXAMPLES)[]) =>
   Object.fromEntries(
     statuses.map((status) => [
       status,
-      { description: 'GoTrue error', content: { 'application/json': { schema: GoTrueErrorSchema } } },
+      {
+        description: 'GoTrue error',
+        content: {
+          'application/json': {
+            schema: GoTrueErrorSchema,
+            example: { code: GOTRUE_EXAMPLES[status], message: 'What went wrong, in a sentence' },
+          },
+        },
+      },
     ]),
   )
 

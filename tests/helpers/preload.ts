@@ -1,0 +1,11 @@
+import { testApp } from '@tests/helpers/app'
+import { sharedDatabase } from '@tests/helpers/db'
+
+// `bun test` preloads this once per run (bunfig.toml). Every file shares one in-memory PGlite,
+// and whichever test first touched it paid its cold start — seconds on a busy machine — inside
+// its own 5 s timeout: the flaky first test of whichever file ran first. Warmed here, no test
+// pays for it. The first container over the database also seeds the knowledge base and the
+// content pages, so one is built and closed too (closing leaves the shared database open).
+await sharedDatabase()
+const warm = await testApp()
+await warm.services.close()

@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { rmSync } from 'node:fs'
+import { preparedDataDir } from '@tests/helpers/data-dir'
+import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
+import {
+  readmeWalkthrough,
+  runWalkthrough,
+  type Statement,
+  slowest,
+  type WalkthroughRun,
+} from '@tests/helpers/readme-walkthrough'
+import { type ServerProcess, startServer } from '@tests/helpers/server-process'
+import { outputDiffers, shownOutput } from '@tests/helpers/shown-output'
+
+// README.md's "API walk-through" (and every sub-section under it), executed: its ```sh blocks
+// run in order, in one bash (as if pasted into a terminal), against a fresh server on its own
+// data directory, with `localhost:3001` pointed at it. Any command that fails fails the test
+// (set -e -o pipefail, and `curl -f` wherever an error status is not the point), and every output
+// a comment shows must be what the command printed: JSON compared as JSON, other lines as lines,
+// `…` where a value varies (tests/helpers/shown-output.ts has the rules).
+
+const SECRET = 'readme-walkthrough-secret-0123456789abcdef'
+
+// Under CI a missing tool is a failure (.ci/run installs them); locally the file says why it skips.
+const MISSING = ['bash', 'curl', 'jq'].filter((command) => !Bun.which(command))
+if (MISSING.length > 0 && process.env.CI === 'true') {
+  throw new Error(`the README walk-through needs ${MISSING.join(', ')} (.ci/run installs them)`)
+}
+if (MISSING.length > 0) console.warn(`readme.test.ts skipped: ${MISSING.join(', ')} not installed`)
+const suite = MISSING.length > 0 ? describe.skip : describe
+
+let server: ServerProcess
+let dataDir: string
+let all: Statement[] = []
+let run: WalkthroughRun = { exitCode: -1, stderr: '', outputs: [], seconds: [] }
+
+beforeAll(async () => {
+  if (MISSING.length > 0) return
+  all = readmeWalkthrough()
+  dataDir = await preparedDataDir()
+  server = await startServer({ DATA_DIR: dataDir, LOCAL_JWT_SECRET: SECRET, LOG_LEVEL: 'info' })
+  const began = performance.now()
+  run = await runWalkthrough(all, {
+    base: `127.0.0.1:${server.port}`,
+    env: { DATA_DIR: dataDir, LOCAL_JWT_SECRET: SECRET, LOG_LEVEL: 'warn' },
+  })
+  const took = ((performance.now() - began) / 1000).toFixed(1)
+  console.log(`walk-through: ${all.length} commands in ${took} s; slowest ${slowest(all, run)}`)
+}, DB_SETUP_TIMEOUT_MS)
+
+afterAll(() => {
+  server?.child.kill('SIGKILL')
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+})
+
+/** The curl calls of a command that do not fail on an error status (no -f / --fail). */
+function withoutFail(code: string): string[] {
+  return [...code.replaceAll('\\\n', ' ').matchAll(/\bcurl\b[^|;)&\n]*/g)]
+    .map((m) => m[0].trim())
+    .filter((call) => !/\s(?:-[A-Za-z]*f[A-Za-z]*|--fail(?:-with-body)?)(?=\s|$)/.test(call))
+}
+
+suite("README.md's API walk-through, executed", () => {
+  test('has shell blocks to run (and the splitter keeps loops and continued lines whole)', () => {
+    expect(new Set(all.map((s) => s.block)).size).toBeGreaterThanOrEqual(3)
+    expect(all.length).toBeGreaterThan(40)
+    expect(all.some((s) => s.code.startsWith('N=0; for WHO in') && s.code.trimEnd().endsWith('done'))).toBe(
+      true,
+    )
+  })
+
+  test('every command succeeds, in order (set -e -o pipefail)', () => {
+    const failed = run.failed
+    expect({
+      exit: run.exitCode,
+      failed: failed ? `block ${failed.block + 1}: ${failed.code}` : undefined,
+      output: failed ? run.outputs[all.indexOf(failed)]?.slice(-600) : undefined,
+      stderr: run.exitCode === 0 ? undefined : run.stderr.slice(-800),
+    }).toEqual({ exit: 0, failed: undefined, output: undefined, stderr: undefined })
+    expect(run.outputs.filter((o) => o !== undefined).length).toBe(all.length)
+  })
+
+  test('every output a comment shows is what the command printed', () => {
+    const shown = all.flatMap((s, k) => {
+      const expected = shownOutput(s.expected)
+      return expected ? [{ s, expected, output: run.outputs[k] ?? '' }] : []
+    })
+    // 54 when written: statuses, JSON bodies, headers, the stream, the round's progress.
+    expect(shown.length).toBeGreaterThanOrEqual(50)
+    const mismatches = shown.flatMap(({ s, expected, output }) => {
+      const why = outputDiffers(expected, output)
+      return why
+        ? [
+            {
+              block: s.block + 1,
+              command: s.code.split('\n')[0],
+              why,
+              printed: output.trimEnd().slice(0, 400),
+            },
+          ]
+        : []
+    })
+    expect(mismatches).toEqual([])
+  })
+
+  test('a curl that may get an error status is one whose output the README shows (so it is checked)', () => {
+    const unchecked = all
+      .filter((s) => withoutFail(s.code).length > 0 && !shownOutput(s.expected))
+      .map((s) => s.code.split('\n')[0])
+    expect(unchecked).toEqual([])
+    // The check itself: `-s` alone is caught, `-sf`, `-sfN` and `--fail` are not.
+    expect(withoutFail('curl -s -o /dev/null x | curl -sf y; curl -sfN z; curl --fail -s w')).toEqual([
+      'curl -s -o /dev/null x',
+    ])
+  })
+})
+
+describe('comparing shown output (the rules readme.test.ts applies)', () => {
+  const differs = (comment: string[], output: string) => {
+    const shown = shownOutput(comment)
+    if (!shown) throw new Error(`nothing shown in ${JSON.stringify(comment)}`)
+    return outputDiffers(shown, output)
+  }
+
+  test("catches the outputs the README used to show wrongly (Dee's progress, the user counts)", () => {
+    const progress = [
+      '{"pillars":[{"pillar_id":"divsexp","mode":"egalitarian","completed_count":1,"latest_score":75,"best_score":75}],',
+      ' "totals":{"completed":1,"in_progress":0,"pillars_covered":1,"modes_covered":1}}',
+    ]
+    const empty =
+      '{"pillars":[],"totals":{"completed":0,"in_progress":0,"pillars_covered":0,"modes_covered":0}}\n'
+    expect(differs(progress, empty)).toBe('$.pillars[0]: missing')
+    const analytics = [
+      '{"users":{"total":2,"active_1d":1,"active_7d":1,"active_30d":1},"events":{"by_type":[{"type":"page_view","count":1}]}}',
+    ]
+    const printed =
+      '{"users":{"total":5,"active_1d":5,"active_7d":5,"active_30d":5},"events":{"by_type":[{"type":"page_view","count":1}]}}'
+    expect(differs(analytics, printed)).toBe('$.users.total: 5 instead of 2')
+  })
+
+  test('JSON: compared as values, remarks cut, continued lines joined, jq . and jq -c alike', () => {
+    const shown = ['{"a":1,"b":[1,2],', ' "c":"x"}   ← a remark', '(a remark on its own)']
+    expect(differs(shown, '{\n  "c": "x",\n  "b": [1, 2],\n  "a": 1\n}\n')).toBeUndefined()
+    expect(differs(shown, '{"a":1,"b":[1,2],"c":"x","d":0}')).toBe('$: unexpected "d"')
+    expect(differs(shown, '{"a":1,"b":[1,2,3],"c":"x"}')).toBe('$.b: 1 more item(s) than shown')
+    expect(differs(shown, '{"a":"1","b":[1,2],"c":"x"}')).toBe('$.a: "1" instead of 1')
+    expect(differs(shown, 'Internal Server Error')).toStartWith('not JSON')
+    // Several values, on one line or several.
+    expect(differs(['1', 'null   (no further page)'], '1\nnull\n')).toBeUndefined()
+    expect(differs(['"a" "b"'], '"a"\n"b"\n"c"\n')).toBe('values: 1 more item(s) than shown')
+  })
+
+  test('JSON: … for any value, any characters in a string, more members or items', () => {
+    expect(
+      differs(['{"id":"…","n":…,"at":"20…Z"}'], '{"id":{"x":1},"n":7,"at":"2026-12-01T00:00:00Z"}'),
+    ).toBe(undefined)
+    expect(differs(['{"at":"20…Z"}'], '{"at":"yesterday"}')).toBe('$.at: "yesterday" is not like "20…Z"')
+    expect(differs(['{"a":1,…,"z":2}'], '{"a":1,"m":0,"n":0,"z":2}')).toBeUndefined()
+    expect(differs(['{"a":1,…,"z":2}'], '{"a":1,"m":0}')).toBe('$.z: missing')
+    expect(differs(['[1,…]'], '[1,2,3]')).toBeUndefined()
+    expect(differs(['[1,…,9]'], '[1,2,3,9]')).toBeUndefined()
+    expect(differs(['[1,…,9]'], '[2,3,9]')).toBe('$[0]: 2 instead of 1')
+    expect(differs(['["…"]'], '[1,2]')).toBe('$: 1 more item(s) than shown')
+  })
+
+  test('lines: exact, … for any characters or (alone) any lines, CRLF ignored', () => {
+    expect(differs(['HTTP/1.1 200 OK', 'ETag: "…"'], 'HTTP/1.1 200 OK\r\nETag: "abc"\r\n')).toBeUndefined()
+    expect(differs(['HTTP/1.1 200 OK'], 'HTTP/1.1 404 Not Found\r\n')).toBe(
+      'line 1: "HTTP/1.1 404 Not Found" instead of "HTTP/1.1 200 OK"',
+    )
+    expect(differs(['event: meta', '…', 'event: done'], 'event: meta\n\nevent: delta\n\nevent: done\n')).toBe(
+      undefined,
+    )
+    expect(differs(['event: meta', '…', 'event: done'], 'event: meta\nevent: error\n')).toStartWith(
+      'no lines',
+    )
+    expect(differs(['local', 'x'], 'local\nx\ny\n')).toBe('line 3: "y" not shown')
+  })
+})
