@@ -340,3 +340,151 @@ describe('SQL level', () => {
     ).rejects.toThrow('permission denied')
   })
 })
+
+// Issue 17 rewrote match_knowledge (20261201000900: bounded candidates per side). What the
+// rewrite could break, each on chunks of its own made-up words.
+describe('match_knowledge semantics', () => {
+  const local = new LocalEmbedder()
+  const literal = (v: number[]) => `[${v.join(',')}]`
+  type Row = { id: string; content: string; similarity: number }
+
+  async function chunks(
+    rows: { content: string; embedding?: number[] | null; metadata?: Record<string, unknown> }[],
+  ): Promise<string[]> {
+    const [doc] = await db.transaction((tx) =>
+      tx.query<{ id: string }>(
+        `insert into public.knowledge_documents (title, source, content_hash) values ('s', 'test:semantics', $1) returning id`,
+        [Bun.SHA256.hash(crypto.randomUUID(), 'hex')],
+      ),
+    )
+    const ids: string[] = []
+    for (const [i, r] of rows.entries()) {
+      const [row] = await db.transaction((tx) =>
+        tx.query<{ id: string }>(
+          `insert into public.knowledge_chunks (document_id, chunk_index, content, metadata, embedding, embedding_model)
+           values ($1, $2, $3, $4::text::jsonb, $5::text::extensions.vector, case when $5::text is null then null else 'local-hash-v1' end)
+           returning id`,
+          [
+            doc?.id,
+            i,
+            r.content,
+            JSON.stringify(r.metadata ?? {}),
+            r.embedding ? literal(r.embedding) : null,
+          ],
+        ),
+      )
+      ids.push(row?.id ?? '')
+    }
+    return ids
+  }
+
+  const match = (
+    embedding: number[] | null,
+    text: string,
+    options: { threshold?: number; count?: number; pillar?: string; mode?: string } = {},
+  ) =>
+    db.asService((tx) =>
+      tx.query<Row>(
+        `select id, content, similarity::float8 as similarity
+           from public.match_knowledge($1::text::extensions.vector, $2, $3, $4, $5, $6, 'local-hash-v1')`,
+        [
+          embedding ? literal(embedding) : null,
+          text,
+          options.threshold ?? 0,
+          options.count ?? 10,
+          options.pillar ?? null,
+          options.mode ?? null,
+        ],
+      ),
+    )
+
+  test('a chunk found by both sides appears once, with its vector similarity', async () => {
+    const content = 'zqboth alpha marker'
+    const [id] = await chunks([{ content, embedding: local.embedOne(content) }])
+    const rows = await match(local.embedOne(content), content, { count: 50 })
+    expect(rows.filter((r) => r.id === id)).toHaveLength(1)
+    expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length)
+    expect(rows[0]?.id).toBe(id)
+    expect(rows[0]?.similarity).toBeCloseTo(1, 5)
+  })
+
+  test('equal chunks are ordered by id, the same on every call', async () => {
+    const content = 'zqtie gamma marker'
+    const ids = await chunks([
+      { content, embedding: local.embedOne(content) },
+      { content, embedding: local.embedOne(content) },
+    ])
+    const first = await match(local.embedOne(content), content)
+    const again = await match(local.embedOne(content), content)
+    expect(first.slice(0, 2).map((r) => r.id)).toEqual([...ids].sort())
+    expect(again.map((r) => r.id)).toEqual(first.map((r) => r.id))
+  })
+
+  test('without a query vector: full text alone, ranked by ts_rank_cd, scored r / (1 + r)', async () => {
+    const ids = await chunks([
+      { content: 'zqlex zqlex zqlex', embedding: local.embedOne('zqlex zqlex zqlex') },
+      { content: 'zqlex once' },
+    ])
+    const rows = await match(null, 'zqlex', { threshold: 0.99 })
+    expect(rows.map((r) => r.id)).toEqual(ids) // three occurrences, then one
+    // ts_rank_cd counts 0.1 per occurrence of a query word here.
+    expect(rows[0]?.similarity).toBeCloseTo(0.3 / 1.3, 4)
+    expect(rows[1]?.similarity).toBeCloseTo(0.1 / 1.1, 4)
+  })
+
+  test('the threshold removes comparable vectors below it, never text-only hits', async () => {
+    const ids = await chunks([
+      { content: 'zqthr epsilon', embedding: local.embedOne('entirely unrelated budget words') },
+      { content: 'zqthr zeta' },
+    ])
+    const [far = '', textOnly = ''] = ids
+    const strict = (await match(local.embedOne('zqthr'), 'zqthr', { threshold: 0.9 })).map((r) => r.id)
+    expect(strict).toContain(textOnly)
+    expect(strict).not.toContain(far)
+    const loose = (await match(local.embedOne('zqthr'), 'zqthr', { threshold: 0 })).map((r) => r.id)
+    expect(loose).toEqual(expect.arrayContaining(ids))
+  })
+
+  test('pillar and mode filters hold on both sides at once', async () => {
+    const content = 'zqfilter eta marker'
+    const ids = await chunks([
+      {
+        content,
+        embedding: local.embedOne(content),
+        metadata: { pillar_id: 'divsexp', mode: 'egalitarian' },
+      },
+      {
+        content,
+        embedding: local.embedOne(content),
+        metadata: { pillar_id: 'divsexp', mode: 'hierarchical' },
+      },
+      { content, embedding: local.embedOne(content), metadata: { pillar_id: 'status', mode: 'egalitarian' } },
+    ])
+    const [kept = '', otherMode = '', otherPillar = ''] = ids
+    const unfiltered = (await match(local.embedOne(content), content, { count: 50 })).map((r) => r.id)
+    expect(unfiltered).toEqual(expect.arrayContaining(ids)) // the test can fail
+    const rows = await match(local.embedOne(content), content, {
+      pillar: 'divsexp',
+      mode: 'egalitarian',
+      count: 50,
+    })
+    expect(rows.map((r) => r.id)).toContain(kept)
+    expect(rows.map((r) => r.id)).not.toContain(otherMode)
+    expect(rows.map((r) => r.id)).not.toContain(otherPillar)
+  })
+
+  test('more full-text matches than the bounded pool: the chunk with every word still ranks first', async () => {
+    // 130 chunks with one of the words (the pool for 10 results is 100), then one with both.
+    await chunks(Array.from({ length: 130 }, (_, i) => ({ content: `zqpool filler number ${i}` })))
+    const [needle] = await chunks([{ content: 'zqpool zqneedle together' }])
+    const [matches] = await db.asService((tx) =>
+      tx.query<{ n: number }>(
+        `select count(*)::int as n from public.knowledge_chunks where fts @@ to_tsquery('english', 'zqpool | zqneedle')`,
+      ),
+    )
+    expect(matches?.n).toBeGreaterThan(100)
+    const rows = await match(null, 'zqpool zqneedle')
+    expect(rows).toHaveLength(10)
+    expect(rows[0]?.id).toBe(needle)
+  })
+})

@@ -87,25 +87,51 @@ test('with pgvector in public, every migration applies and hybrid search works',
   expect((await store.storedModels()).sort()).toEqual(['m'])
 })
 
-test('hnsw.iterative_scan is set only when the installed pgvector (0.8 or later) has it', async () => {
-  const sql = readFileSync(join(MIGRATIONS_DIR, '20261122000400_knowledge.sql'), 'utf8')
-  const start = sql.indexOf('do $match_knowledge$')
-  const end = sql.indexOf('$match_knowledge$;', start + 1)
-  expect(start).toBeGreaterThan(-1)
-  const block = sql.slice(start, end + '$match_knowledge$;'.length)
-  // This PGlite has a pgvector with iterative scans:
-  expect(await matchKnowledgeConfig()).toContain('hnsw.iterative_scan=relaxed_order')
-  // Replayed as if an older one were installed (the catalog says so for this transaction only):
-  const older = await db
-    .transaction(async (tx) => {
-      await tx.exec(`update pg_extension set extversion = '0.7.4' where extname = 'vector'`)
-      await tx.exec(block)
-      const [row] = await tx.query<{ config: string[] }>(
-        `select p.proconfig as config from pg_proc p where p.oid = 'public.match_knowledge'::regproc`,
-      )
-      throw Object.assign(new Error('rollback'), { config: row?.config })
-    })
-    .catch((error: { config?: string[] }) => error.config)
-  expect(older).toEqual(['search_path=""', 'enable_seqscan=off', 'hnsw.ef_search=100'])
-  expect(await matchKnowledgeConfig()).toContain('hnsw.iterative_scan=relaxed_order')
+// Both migrations that create match_knowledge: the first (replayed here for the benchmark's
+// side-by-side) and 20261201000900, the body in use.
+for (const [file, efSearch] of [
+  ['20261122000400_knowledge.sql', 100],
+  ['20261201000900_knowledge_search.sql', 100],
+] as const) {
+  test(`${file}: hnsw.iterative_scan is set only when the installed pgvector (0.8 or later) has it`, async () => {
+    const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8')
+    const start = sql.indexOf('do $match_knowledge$')
+    const end = sql.indexOf('$match_knowledge$;', start + 1)
+    expect(start).toBeGreaterThan(-1)
+    const block = sql.slice(start, end + '$match_knowledge$;'.length)
+    // This PGlite has a pgvector with iterative scans:
+    expect(await matchKnowledgeConfig()).toContain('hnsw.iterative_scan=relaxed_order')
+    // Replayed as if an older one were installed (the catalog says so for this transaction only):
+    const older = await db
+      .transaction(async (tx) => {
+        await tx.exec(`update pg_extension set extversion = '0.7.4' where extname = 'vector'`)
+        await tx.exec(block)
+        const [row] = await tx.query<{ config: string[] }>(
+          `select p.proconfig as config from pg_proc p where p.oid = 'public.match_knowledge'::regproc`,
+        )
+        throw Object.assign(new Error('rollback'), { config: row?.config })
+      })
+      .catch((error: { config?: string[] }) => error.config)
+    expect(older).toEqual(['search_path=""', 'enable_seqscan=off', `hnsw.ef_search=${efSearch}`])
+    expect(await matchKnowledgeConfig()).toContain('hnsw.iterative_scan=relaxed_order')
+  })
+}
+
+test('the live match_knowledge is the 20261201000900 one, and the GIN indexes keep no pending list', async () => {
+  const [row] = await db.transaction((tx) =>
+    tx.query<{ body: string }>(
+      `select p.prosrc as body from pg_proc p where p.oid = 'public.match_knowledge'::regproc`,
+    ),
+  )
+  expect(row?.body).toContain('three_hits')
+  const rows = await db.transaction((tx) =>
+    tx.query<{ name: string; options: string[] | null }>(
+      `select c.relname as name, c.reloptions as options from pg_class c
+        where c.relname in ('knowledge_chunks_fts', 'knowledge_chunks_metadata') order by 1`,
+    ),
+  )
+  expect(rows).toEqual([
+    { name: 'knowledge_chunks_fts', options: ['fastupdate=off'] },
+    { name: 'knowledge_chunks_metadata', options: ['fastupdate=off'] },
+  ])
 })

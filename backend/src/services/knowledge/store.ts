@@ -93,8 +93,58 @@ export class KnowledgeStore {
     return this.db.asService(async (tx) => {
       const id = await insertDocumentRow(tx, document)
       if (!id) return false
-      await insertChunks(tx, vector, id, chunks)
+      await insertChunks(
+        tx,
+        vector,
+        chunks.map((c) => ({ ...c, documentId: id })),
+      )
       return true
+    })
+  }
+
+  /**
+   * Stores documents and their chunks in one transaction of two multi-row statements (every
+   * document row, then every chunk row): a batch pays one commit and one HNSW-maintaining insert
+   * statement instead of one of each per document. Returns, per document in order, whether it
+   * was stored (false: its hash already existed, or came earlier in the same batch).
+   */
+  async insertDocuments(batch: { document: NewDocument; chunks: NewChunk[] }[]): Promise<boolean[]> {
+    if (batch.length === 0) return []
+    const vector = await this.#vector()
+    return this.db.asService(async (tx) => {
+      const rows = await tx.query<{ id: string; content_hash: string }>(
+        `insert into public.knowledge_documents (title, source, content_hash, metadata)
+         select r.title, r.source, r.content_hash, r.metadata
+           from jsonb_to_recordset($1::text::jsonb) as r(title text, source text, content_hash text, metadata jsonb)
+         on conflict (content_hash) do nothing
+         returning id, content_hash`,
+        [
+          JSON.stringify(
+            batch.map(({ document: d }) => ({
+              title: d.title,
+              source: d.source,
+              content_hash: d.contentHash,
+              metadata: d.metadata,
+            })),
+          ),
+        ],
+      )
+      const ids = new Map(rows.map((r) => [r.content_hash, r.id]))
+      const stored = batch.map(({ document }) => {
+        // A hash twice in one batch: the first holder gets the row.
+        const id = ids.get(document.contentHash)
+        ids.delete(document.contentHash)
+        return id
+      })
+      await insertChunks(
+        tx,
+        vector,
+        batch.flatMap(({ chunks }, i) => {
+          const id = stored[i]
+          return id ? chunks.map((c) => ({ ...c, documentId: id })) : []
+        }),
+      )
+      return stored.map((id) => id !== undefined)
     })
   }
 
@@ -122,7 +172,12 @@ export class KnowledgeStore {
         [source, document.contentHash],
       )
       const id = await insertDocumentRow(tx, document)
-      if (id) await insertChunks(tx, vector, id, chunks)
+      if (id)
+        await insertChunks(
+          tx,
+          vector,
+          chunks.map((c) => ({ ...c, documentId: id })),
+        )
       return { stored: id !== null, replaced: removed.length }
     })
   }
@@ -289,9 +344,15 @@ async function insertDocumentRow(tx: Tx, document: NewDocument): Promise<string 
   return row?.id ?? null
 }
 
-async function insertChunks(tx: Tx, vector: string, documentId: string, chunks: NewChunk[]): Promise<void> {
+/** Every chunk in one multi-row insert (one statement, whatever the number of documents). */
+async function insertChunks(
+  tx: Tx,
+  vector: string,
+  chunks: (NewChunk & { documentId: string })[],
+): Promise<void> {
   if (chunks.length === 0) return
   const records = chunks.map((c) => ({
+    document_id: c.documentId,
     chunk_index: c.index,
     content: c.content,
     metadata: c.metadata,
@@ -300,10 +361,10 @@ async function insertChunks(tx: Tx, vector: string, documentId: string, chunks: 
   }))
   await tx.query(
     `insert into public.knowledge_chunks (document_id, chunk_index, content, metadata, embedding, embedding_model)
-     select $1, r.chunk_index, r.content, r.metadata, r.embedding::${vector}, r.embedding_model
-       from jsonb_to_recordset($2::text::jsonb)
-         as r(chunk_index integer, content text, metadata jsonb, embedding text, embedding_model text)`,
-    [documentId, JSON.stringify(records)],
+     select r.document_id, r.chunk_index, r.content, r.metadata, r.embedding::${vector}, r.embedding_model
+       from jsonb_to_recordset($1::text::jsonb)
+         as r(document_id uuid, chunk_index integer, content text, metadata jsonb, embedding text, embedding_model text)`,
+    [JSON.stringify(records)],
   )
 }
 
