@@ -7,8 +7,8 @@ export interface BoardEntry {
   rank: number
   user_id: string
   /**
-   * The profile's display name or null — never an e-mail address, nor the e-mail's local part
-   * (the name a profile starts with): that is null too, until the user names themselves.
+   * The display name the user chose, or null — never an e-mail address, nor the e-mail's local
+   * part a profile starts with (`user_profiles.display_name_chosen`).
    */
   display_name: string | null
   points: number
@@ -84,7 +84,11 @@ export class LeaderboardService {
     }
   }
 
-  /** The snapshot, fresh enough; a stale one is answered while one refresh runs behind it. */
+  /**
+   * The snapshot, fresh enough; a stale one is answered while one refresh runs behind it. A
+   * refresh nobody awaits must not reject unhandled (that would end the process): its failure is
+   * dropped and the next call tries again.
+   */
   async #rankSnapshot(): Promise<RankSnapshot> {
     const current = this.#snapshot
     if (current && Date.now() - current.takenAt < this.#ttlMs) return current
@@ -103,7 +107,9 @@ export class LeaderboardService {
       .finally(() => {
         this.#refreshing = undefined
       })
-    return current ?? this.#refreshing
+    if (!current) return this.#refreshing
+    this.#refreshing.catch(() => {})
+    return current
   }
 
   async #present(rows: readonly BoardRow[]): Promise<BoardEntry[]> {
