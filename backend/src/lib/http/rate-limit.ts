@@ -76,7 +76,8 @@ export function limitsPerUser<M extends object>(middleware: M): M {
 // wrapped function is kept under this key (hono's findTargetHandler unwraps the same way).
 const COMPOSED_HANDLER = '__COMPOSED_HANDLER'
 
-function unwrapped(handler: unknown): unknown {
+/** The function Hono wrapped (the route table holds the wrapper); also read by the docs. */
+export function unwrapped(handler: unknown): unknown {
   let target = handler
   while (typeof target === 'function' && COMPOSED_HANDLER in target) {
     target = (target as unknown as Record<string, unknown>)[COMPOSED_HANDLER]
@@ -118,6 +119,14 @@ export interface RateLimitOptions {
 
 type UserEnv = HttpEnv & { Variables: { user?: AuthUser } }
 
+// Every route-level limit this module made, so the OpenAPI document can declare the route's 429
+// by identity (a renamed or wrapped function would otherwise silently drop it).
+const ROUTE_LIMITS = new WeakSet<object>()
+
+/** True for middleware made by `rateLimit(…)`. */
+export const isRouteRateLimit = (handler: unknown): boolean =>
+  typeof handler === 'function' && ROUTE_LIMITS.has(handler)
+
 /**
  * A route's own limit by `policy`, on top of the `/api` one. A refused request is a 429. The
  * `RateLimit-*` headers go on every response this policy saw (see `showLimit`).
@@ -132,10 +141,12 @@ export function rateLimit({ policy, key }: RateLimitOptions): MiddlewareHandler<
           if (!user) throw new Error('a per-user rate limit needs an auth middleware before it')
           return user.idHash
         }
-  return async function rateLimit(c, next) {
+  const middleware: MiddlewareHandler<UserEnv> = async function rateLimit(c, next) {
     const found = spend(c, policy, subjectOf(c))
     const outcome = found instanceof Promise ? await found : found
     await next()
     if (outcome) showLimit(c, outcome)
   }
+  ROUTE_LIMITS.add(middleware)
+  return middleware
 }

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '@/lib/errors/codes'
 import { type AuthRequirement, authRequirement } from '@/lib/http/auth'
+import { isRouteRateLimit, unwrapped } from '@/lib/http/rate-limit'
 import { declaredCodes, errorResponses } from '@/lib/http/schemas'
 import { goTrueErrors } from '@/routes/local-auth/schemas'
 import type { Router } from '@/routes/router'
@@ -9,22 +10,11 @@ type RouteConfig = Extract<Definition, { type: 'route' }>['route']
 
 const WRITES = new Set(['post', 'put', 'patch', 'delete'])
 
-// Hono wraps a sub-router's handlers when that router has its own onError (see rate-limit.ts).
-const COMPOSED_HANDLER = '__COMPOSED_HANDLER'
-
-function unwrapped(handler: unknown): unknown {
-  let target = handler
-  while (typeof target === 'function' && COMPOSED_HANDLER in target) {
-    target = (target as unknown as Record<string, unknown>)[COMPOSED_HANDLER]
-  }
-  return target
-}
-
 /** What an endpoint's handlers (its middleware, validators, handler) tell the document. */
 interface Handlers {
   /** The auth middleware's requirements, found by identity (lib/http/auth.ts marks them). */
   auth: AuthRequirement[]
-  /** A route-level `rateLimit(…)`, by its function name. */
+  /** A route-level `rateLimit(…)`, found by identity (lib/http/rate-limit.ts marks them). */
   rateLimited: boolean
 }
 
@@ -41,7 +31,7 @@ function handlersOf(app: Router): Map<string, Handlers> {
     const target = unwrapped(handler)
     const requirement = authRequirement(target)
     if (requirement) entry.auth.push(requirement)
-    if (typeof target === 'function' && target.name === 'rateLimit') entry.rateLimited = true
+    if (isRouteRateLimit(target)) entry.rateLimited = true
     found.set(key, entry)
   }
   return found
