@@ -148,7 +148,7 @@ describe('POST /ai/team-coaching', () => {
       expect(sent).not.toContain(m.http.email)
     }
     for (const id of assessmentIds) expect(sent).not.toContain(id)
-    // Every member's own pillar score stays out (with 3 completions the results carry no min
+    // Every member’s own pillar score stays out (with 4 completions the results carry no min
     // or max either: each would be one member's score).
     expect(results.pillar.min).toBeNull()
     expect(results.pillar.max).toBeNull()

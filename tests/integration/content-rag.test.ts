@@ -201,6 +201,23 @@ describe('publishing puts an article in the knowledge base', () => {
     expect(await documentsOf(item.id)).toBe(0)
   })
 
+  test('chat is grounded in it: the local answer quotes its sentence, and no longer once it is archived', async () => {
+    const word = uniqueWord()
+    const sentence = `The ${word} compass habit hands the facilitator role to the quietest person.`
+    const item = await publish(t, { body: `## Habit\n\n${sentence}` })
+    // The local provider answers only with sentences of the grounding passages it was given.
+    const answer = async () => {
+      const body = await expectApi(t, user, 'POST', '/ai/chat', {
+        message: `What is the ${word} compass habit?`,
+      })
+      expect(body.provider).toBe('local')
+      return String(body.message.content)
+    }
+    expect(await answer()).toContain(sentence)
+    await expectApi(t, admin, 'POST', `/content/${item.id}/archive`)
+    expect(await answer()).not.toContain(word)
+  })
+
   test('a draft is not in the knowledge base', async () => {
     const word = uniqueWord()
     const { id: _, ...draft } = article({ body: `The ${word} draft is unfinished.` })

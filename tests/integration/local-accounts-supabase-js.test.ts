@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { createClient, isAuthApiError } from '@supabase/supabase-js'
+import { createClient, isAuthApiError, type Session } from '@supabase/supabase-js'
 import { LOCAL_AUTH } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
 import { type ServedApp, servedApp } from '@tests/helpers/serve'
@@ -18,11 +18,11 @@ afterAll(async () => {
   await app.stop()
 })
 
-const client = () =>
-  createClient(app.url, 'any-anon-key', { auth: { persistSession: false, autoRefreshToken: false } })
+const client = (target: ServedApp = app) =>
+  createClient(target.url, 'any-anon-key', { auth: { persistSession: false, autoRefreshToken: false } })
 
-const apiMe = async (token: string) => {
-  const response = await app.fetch('/api/v1/auth/me', { headers: { authorization: `Bearer ${token}` } })
+const apiMe = async (token: string, target: ServedApp = app) => {
+  const response = await target.fetch('/api/v1/auth/me', { headers: { authorization: `Bearer ${token}` } })
   return {
     status: response.status,
     body: (await response.json()) as { user?: { id: string; email: string } },
@@ -115,5 +115,48 @@ describe('@supabase/supabase-js against /auth/v1', () => {
       expect(result.error?.status).toBe(400)
       expect(result.error?.message).toBe('Invalid login credentials')
     }
+  })
+})
+
+describe('supabase-js auto-refresh against /auth/v1', () => {
+  // 100 s: auth-js's ticker refreshes a session that expires within 3 ticks of 30 s, so its first
+  // tick refreshes at once, while getSession (90 s margin) alone does not.
+  let short: ServedApp
+  beforeAll(async () => {
+    short = await servedApp({ ...LOCAL_AUTH, LOCAL_ACCESS_TOKEN_TTL_SECONDS: '100' })
+  }, DB_SETUP_TIMEOUT_MS)
+  afterAll(() => short.stop())
+
+  test('the auto-refresh ticker renews the session through a rotation; the spent refresh token is reuse', async () => {
+    const supabase = createClient(short.url, 'any-anon-key', {
+      auth: { persistSession: false, autoRefreshToken: true },
+    })
+    const email = `spa-${crypto.randomUUID()}@example.test`
+    const signUp = await supabase.auth.signUp({ email, password: 'a long enough password' })
+    expect(signUp.error).toBeNull()
+    const first = signUp.data.session
+    if (!first) throw new Error('no session from signUp')
+    expect(first.expires_in).toBe(100)
+
+    const refreshed = new Promise<Session>((resolve) => {
+      const { data } = supabase.auth.onAuthStateChange((event, session) => {
+        if (event !== 'TOKEN_REFRESHED' || !session) return
+        data.subscription.unsubscribe()
+        resolve(session)
+      })
+    })
+    await supabase.auth.startAutoRefresh()
+    const second = await refreshed
+    await supabase.auth.stopAutoRefresh()
+
+    expect(second.refresh_token).not.toBe(first.refresh_token)
+    expect(second.user.id).toBe(localUserId(email))
+    expect((await apiMe(second.access_token, short)).status).toBe(200)
+    expect((await supabase.auth.getSession()).data.session?.refresh_token).toBe(second.refresh_token)
+    // The ticker spent the sign-up's refresh token: presented again it is reuse, which ends the
+    // session the client now holds.
+    const reuse = await client(short).auth.refreshSession({ refresh_token: first.refresh_token })
+    expect(reuse.error?.code).toBe('refresh_token_already_used')
+    expect((await apiMe(second.access_token, short)).status).toBe(401)
   })
 })

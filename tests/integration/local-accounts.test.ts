@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { FakeSupabaseAuth } from '@tests/fakes/supabase-auth'
-import { testApp } from '@tests/helpers/app'
+import { testApp, testConfig } from '@tests/helpers/app'
 import { LOCAL_AUTH, TEST_JWT_SECRET } from '@tests/helpers/auth'
-import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
+import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
 import { type ServedApp, servedApp } from '@tests/helpers/serve'
 import { decodeJwt } from 'jose'
+import { buildContainer } from '@/container'
 import { localUserId, signLocalToken } from '@/lib/auth/local-tokens'
+import { type Database, type Tx, withRoles } from '@/lib/db/database'
+import { createLogger } from '@/lib/log'
 import { PASSWORD_HASH } from '@/services/accounts/local-accounts'
 
 // Local accounts at /auth/v1 over a real socket: GoTrue's bodies and headers as auth-js reads
@@ -507,6 +510,49 @@ describe('user and logout', () => {
   })
 })
 
+describe('deleting a local account (DELETE /api/v1/users/me)', () => {
+  test('its password, sessions and refresh tokens go in the same transaction; none of them works after', async () => {
+    const { email, session } = await newAccount()
+    const other = (await (await signIn(email, PASSWORD)).json()) as Session
+    const rotated = (await (await refresh(other.refresh_token)).json()) as Session
+    const id = localUserId(email)
+    const rows = () =>
+      app.services.db.transaction((tx) =>
+        tx.query<{ credentials: number; sessions: number; tokens: number; users: number }>(
+          `select (select count(*)::int from auth.local_credentials where user_id = $1) as credentials,
+                  (select count(*)::int from auth.local_sessions where user_id = $1) as sessions,
+                  (select count(*)::int from auth.local_refresh_tokens where user_id = $1) as tokens,
+                  (select count(*)::int from auth.users where id = $1) as users`,
+          [id],
+        ),
+      )
+    expect(await rows()).toEqual([{ credentials: 1, sessions: 2, tokens: 3, users: 1 }])
+    expect(await me(rotated.access_token)).toBe(200)
+
+    const deleted = await app.fetch('/api/v1/users/me', {
+      method: 'DELETE',
+      headers: bearer(session.access_token),
+    })
+    expect(deleted.status).toBe(204)
+    expect(await rows()).toEqual([{ credentials: 0, sessions: 0, tokens: 0, users: 0 }])
+    // Every token of every session is refused at once, on the API and on /auth/v1…
+    expect(await me(session.access_token)).toBe(401)
+    expect(await me(rotated.access_token)).toBe(401)
+    expect((await user(rotated.access_token)).status).toBe(401)
+    // …the refresh tokens are unknown, and the password is gone (the same answer as a wrong one).
+    for (const token of [session.refresh_token, rotated.refresh_token]) {
+      const response = await refresh(token)
+      expect(response.status).toBe(400)
+      expect(((await response.json()) as { code: string }).code).toBe('refresh_token_not_found')
+    }
+    const signInAgain = await signIn(email, PASSWORD)
+    expect(signInAgain.status).toBe(400)
+    expect(await signInAgain.text()).toBe(
+      '{"code":"invalid_credentials","message":"Invalid login credentials"}',
+    )
+  })
+})
+
 describe('the OpenAPI document', () => {
   test('describes the four /auth/v1 endpoints (and still builds with them)', async () => {
     const response = await app.fetch('/openapi.json')
@@ -651,5 +697,70 @@ describe('Supabase mode', () => {
     } finally {
       await supabase.services.close()
     }
+  })
+  /** The shared database, recording every statement sent through it. */
+  function recording(db: Database, statements: string[]): Database {
+    const wrap = (tx: Tx): Tx => ({
+      query: (sql, params) => {
+        statements.push(sql)
+        return tx.query(sql, params)
+      },
+      exec: (sql) => {
+        statements.push(sql)
+        return tx.exec(sql)
+      },
+    })
+    return withRoles({
+      kind: db.kind,
+      transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+      close: db.close,
+    })
+  }
+
+  /** What building the server sends about local accounts, while auth.users looks like Supabase's (or ours). */
+  async function accountStatementsAtStart(env: Record<string, string>, supabaseUsers: boolean) {
+    const { db } = await sharedDatabase()
+    const comment = async (text: string) =>
+      db.transaction((tx) => tx.exec(`comment on table auth.users is '${text}'`))
+    const [ours] = await db.transaction((tx) =>
+      tx.query<{ text: string }>(`select obj_description('auth.users'::regclass, 'pg_class') as text`),
+    )
+    if (supabaseUsers) await comment('Auth: Stores user login data within a secure schema.')
+    const statements: string[] = []
+    let outcome = 'started'
+    try {
+      const services = await buildContainer(testConfig(env), createLogger('silent'), {
+        db: recording(db, statements),
+        skipKnowledgeInit: true,
+      }).catch((error: Error) => {
+        outcome = error.name
+        return undefined
+      })
+      await services?.close()
+    } finally {
+      if (supabaseUsers) await comment(String(ours?.text))
+    }
+    return {
+      outcome,
+      statements: statements.filter((sql) => /local_(credentials|sessions|refresh_tokens)/.test(sql)),
+    }
+  }
+
+  test('over Supabase’s auth.users nothing creates or touches the account tables; over ours it does', async () => {
+    const supabaseEnv = { SUPABASE_URL: fake.url, SUPABASE_ANON_KEY: fake.apiKey }
+    expect(await accountStatementsAtStart(supabaseEnv, true)).toEqual({ outcome: 'started', statements: [] })
+    // Local auth there is refused before any account SQL runs.
+    expect(await accountStatementsAtStart(LOCAL_AUTH, true)).toEqual({
+      outcome: 'ForeignAuthUsersError',
+      statements: [],
+    })
+    // Supabase Auth over our own auth.users (plain Postgres) has no local accounts either…
+    expect(await accountStatementsAtStart(supabaseEnv, false)).toEqual({ outcome: 'started', statements: [] })
+    // …while local auth over our own runs the script (so the search above can find it).
+    const local = await accountStatementsAtStart(LOCAL_AUTH, false)
+    expect(local.outcome).toBe('started')
+    expect(
+      local.statements.some((sql) => sql.includes('create table if not exists auth.local_credentials')),
+    ).toBe(true)
   })
 })

@@ -445,3 +445,168 @@ describe('rounds and results', () => {
     )
   })
 })
+
+describe('the hourly job', () => {
+  test('marks expired invitations, drops month-old answered ones and closes due rounds — with no read in between', async () => {
+    const [owner, invitee, other] = await Promise.all([newUser(), newUser(), newUser()])
+    const { id } = await team(owner)
+    const { invitation: stale } = await ok(
+      owner,
+      'POST',
+      `/teams/${id}/invitations`,
+      { email: invitee.email },
+      201,
+    )
+    const { invitation: old } = await ok(
+      owner,
+      'POST',
+      `/teams/${id}/invitations`,
+      { email: other.email },
+      201,
+    )
+    expect((await call(other, 'POST', `/invitations/${old.id}/decline`)).status).toBe(204)
+    const due = await ok(
+      owner,
+      'POST',
+      `/teams/${id}/rounds`,
+      {
+        name: 'Due',
+        pillar_id: 'normexp',
+        mode: 'hierarchical',
+        closes_at: new Date(Date.now() + 60_000).toISOString(),
+      },
+      201,
+    )
+    await t.services.db.asService(async (tx) => {
+      await tx.query(
+        `update public.team_invitations set expires_at = now() - interval '1 second' where id = $1`,
+        [stale.id],
+      )
+      await tx.query(
+        `update public.team_invitations set responded_at = now() - interval '31 days' where id = $1`,
+        [old.id],
+      )
+      await tx.query(`update public.team_rounds set closes_at = now() - interval '1 second' where id = $1`, [
+        due.round.id,
+      ])
+    })
+    const rows = () =>
+      t.services.db.asService(async (tx) => ({
+        invitations: await tx.query<{ id: string; status: string }>(
+          'select id, status from public.team_invitations where team_id = $1 order by created_at',
+          [id],
+        ),
+        rounds: await tx.query<{ status: string; closed_at: Date | null; closes_at: Date }>(
+          'select status, closed_at, closes_at from public.team_rounds where team_id = $1',
+          [id],
+        ),
+      }))
+    const before = await rows()
+    expect(before.invitations.map((i) => i.status)).toEqual(['pending', 'declined'])
+    expect(before.rounds.map((r) => r.status)).toEqual(['open'])
+
+    await t.services.housekeeping.run()
+    const after = await rows()
+    expect(after.invitations).toEqual([{ id: stale.id, status: 'expired' }])
+    expect(after.rounds).toHaveLength(1)
+    expect(after.rounds[0]?.status).toBe('closed')
+    // Closed as of its closes_at, not as of when the job noticed.
+    expect(after.rounds[0]?.closed_at?.toISOString()).toBe(after.rounds[0]?.closes_at.toISOString())
+  })
+})
+
+describe('team analytics', () => {
+  test('participation over closed rounds; each pillar’s trend of visible means in closing order; open rounds stay out', async () => {
+    const four = await Promise.all(Array.from({ length: 4 }, () => newUser()))
+    const [owner, a, b, c] = four as [TestUser, TestUser, TestUser, TestUser]
+    const { id } = await team(owner, a, b, c)
+    const results = async (roundId: string) => ok(a, 'GET', `/teams/${id}/rounds/${roundId}/results`)
+
+    // 1: three of four complete, closed by the owner → visible.
+    const first = await openRound(owner, id, 'R1', 'divsexp', 'egalitarian')
+    for (const [i, user] of [owner, a, b].entries()) await complete(user, id, first.id, () => 1 + i)
+    await ok(owner, 'POST', `/teams/${id}/rounds/${first.id}/close`)
+    // 2: everyone completes → closes by itself, visible.
+    const second = await openRound(owner, id, 'R2', 'divsexp', 'egalitarian')
+    for (const [i, user] of four.entries()) await complete(user, id, second.id, () => 2 + (i % 3))
+    // 3: another pillar, two completions → closed but hidden: counted, not charted.
+    const third = await openRound(owner, id, 'R3', 'status', 'hierarchical')
+    for (const user of [owner, a]) await complete(user, id, third.id, () => 5)
+    await ok(owner, 'POST', `/teams/${id}/rounds/${third.id}/close`)
+    // 4: open with three completions: neither counted nor charted while open.
+    const fourth = await openRound(owner, id, 'R4', 'divsexp', 'egalitarian')
+    for (const user of [owner, a, b]) await complete(user, id, fourth.id, () => 4)
+
+    const [r1, r2, r3] = (await Promise.all([first, second, third].map((r) => results(r.id)))) as [
+      Json,
+      Json,
+      Json,
+    ]
+    expect([r1.visible, r2.visible, r3.visible]).toEqual([true, true, false])
+    expect(r2.round.status).toBe('closed')
+    const point = (r: Json) => ({
+      round_id: r.round.id,
+      closed_at: r.round.closed_at,
+      mean: r.results.pillar.mean,
+    })
+    const analytics = await ok(c, 'GET', `/teams/${id}/analytics`)
+    expect(analytics).toEqual({
+      members: 4,
+      rounds: 3,
+      participation_rate: 0.75, // (3 + 4 + 2) / (4 + 4 + 4)
+      pillars: [
+        {
+          pillar_id: 'divsexp',
+          mode: 'egalitarian',
+          latest_mean: r2.results.pillar.mean,
+          trend: [point(r1), point(r2)],
+        },
+      ],
+    })
+    expect(r1.results.pillar.mean).not.toBe(r2.results.pillar.mean)
+
+    // Once the fourth closes it joins the trend as the latest.
+    await ok(owner, 'POST', `/teams/${id}/rounds/${fourth.id}/close`)
+    const r4 = await results(fourth.id)
+    const later = await ok(c, 'GET', `/teams/${id}/analytics`)
+    expect(later).toMatchObject({ rounds: 4, participation_rate: 0.75 }) // (9 + 3) / 16
+    expect(later.pillars).toEqual([
+      {
+        pillar_id: 'divsexp',
+        mode: 'egalitarian',
+        latest_mean: r4.results.pillar.mean,
+        trend: [point(r1), point(r2), point(r4)],
+      },
+    ])
+  })
+
+  test('a member who leaves gets 404 at once on every team read, cached results and coaching included', async () => {
+    const three = await Promise.all(Array.from({ length: 3 }, () => newUser()))
+    const [owner, a, leaver] = three as [TestUser, TestUser, TestUser]
+    const { id } = await team(owner, a, leaver)
+    const round = await openRound(owner, id, 'Last', 'popularity', 'egalitarian')
+    for (const user of three) await complete(user, id, round.id, () => 3)
+    const reads: [string, string, unknown?][] = [
+      ['GET', `/teams/${id}`],
+      ['GET', `/teams/${id}/members`],
+      ['GET', `/teams/${id}/rounds`],
+      ['GET', `/teams/${id}/rounds/${round.id}`],
+      ['GET', `/teams/${id}/rounds/${round.id}/results`],
+      ['GET', `/teams/${id}/analytics`],
+      ['POST', '/ai/team-coaching', { team_id: id, round_id: round.id }],
+    ]
+    // Read once as a member: the closed round's results are now in the in-memory cache.
+    for (const [method, path, body] of reads)
+      expect((await call(leaver, method, path, body)).status).toBe(200)
+    expect((await call(leaver, 'DELETE', `/teams/${id}/members/${leaver.id}`)).status).toBe(204)
+    for (const [method, path, body] of reads) {
+      const answer = await call(leaver, method, path, body)
+      expect({ path, status: answer.status, code: answer.body?.error?.code }).toEqual({
+        path,
+        status: 404,
+        code: 'NOT_FOUND',
+      })
+    }
+    expect((await ok(leaver, 'GET', '/teams')).data.map((x: Json) => x.id)).not.toContain(id)
+  })
+})
