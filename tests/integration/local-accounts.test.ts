@@ -551,6 +551,32 @@ describe('deleting a local account (DELETE /api/v1/users/me)', () => {
       '{"code":"invalid_credentials","message":"Invalid login credentials"}',
     )
   })
+
+  test('signing up again with the same e-mail at once: the new account works, the old tokens stay dead', async () => {
+    // The same e-mail is the same local id, and the deletion's tombstone refuses every token
+    // issued up to a minute after it (signers' clock skew): a new session's tokens are exempt.
+    const { email, session: old } = await newAccount()
+    const deleted = await app.fetch('/api/v1/users/me', {
+      method: 'DELETE',
+      headers: bearer(old.access_token),
+    })
+    expect(deleted.status).toBe(204)
+
+    const again = await signUp(email)
+    expect(again.status).toBe(200)
+    const fresh = (await again.json()) as Session
+    expect(fresh.user.id).toBe(old.user.id)
+    expect(await me(fresh.access_token)).toBe(200)
+    expect((await user(fresh.access_token)).status).toBe(200)
+    const rotated = (await (await refresh(fresh.refresh_token)).json()) as Session
+    expect(await me(rotated.access_token)).toBe(200)
+    // The deleted account's token is still refused, although its user id exists again.
+    expect(await me(old.access_token)).toBe(401)
+    expect((await user(old.access_token)).status).toBe(401)
+    // A logged-out session of the new account is refused as any logged-out session is.
+    expect((await logout(rotated.access_token, 'local')).status).toBe(204)
+    expect(await me(rotated.access_token)).toBe(401)
+  })
 })
 
 describe('the OpenAPI document', () => {
