@@ -345,7 +345,7 @@ export async function buildContainer(
     rounds,
     housekeeping,
     users,
-    adminUsers: new AdminUserService(db, (userId) => auth.invalidate(userId)),
+    adminUsers: new AdminUserService(db, (userId) => auth.evictUser(userId)),
     analytics: new AnalyticsService(db, clock),
     usage,
     content,

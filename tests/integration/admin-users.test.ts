@@ -4,6 +4,7 @@ import { type TestApp, testApp } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, TEST_JWT_SECRET, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
 import { localUserId, signLocalToken } from '@/lib/auth/local-tokens'
+import { AdminUserService } from '@/services/admin/users'
 
 // The operator's user list and role switch: admins only, e-mail prefix search matched
 // literally, keyset pages, and a role change that the user's very next request sees although
@@ -73,4 +74,28 @@ describe('admin users', () => {
     expect((await call(admin, 'GET', '/admin/users?cursor=bogus')).status).toBe(400)
     expect((await call(other, 'GET', '/auth/me')).body.user.role).toBe('user')
   })
+})
+
+test('a role change answers only once the eviction has been announced to the other instances', async () => {
+  const user = await seen('announced.')
+  let announce: () => void = () => {}
+  const evicted: string[] = []
+  const service = new AdminUserService(t.services.db, (userId) => {
+    evicted.push(userId)
+    return new Promise<void>((resolve) => {
+      announce = resolve
+    })
+  })
+  let answered = false
+  const change = service.setRole(user.id, 'admin').then((row) => {
+    answered = true
+    return row
+  })
+  // The update has run and the eviction started, but the announcement is still on its way.
+  while (evicted.length === 0) await Bun.sleep(5)
+  await Bun.sleep(20)
+  expect(answered).toBe(false)
+  announce()
+  expect((await change).role).toBe('admin')
+  expect(evicted).toEqual([user.id])
 })

@@ -39,7 +39,8 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 export class AdminUserService {
   constructor(
     private readonly db: Database,
-    private readonly evictUser: (userId: string) => unknown,
+    /** Resolves once the other instances have been told (a role change is a security change). */
+    private readonly evictUser: (userId: string) => Promise<unknown>,
   ) {}
 
   async list(query: { limit: number; cursor?: string; q?: string }) {
@@ -72,7 +73,7 @@ export class AdminUserService {
       ]),
     )
     if (!row) throw notFound('User')
-    this.evictUser(userId)
+    await this.evictUser(userId)
     return present(row)
   }
 }
