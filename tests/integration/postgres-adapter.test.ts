@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { PGlite } from '@electric-sql/pglite'
-import { vector } from '@electric-sql/pglite-pgvector'
+import type { PGlite } from '@electric-sql/pglite'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
-import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
+import { DB_SETUP_TIMEOUT_MS, freshPglite } from '@tests/helpers/db'
 import { freePort } from '@tests/helpers/ports'
 import { MIGRATIONS_DIR } from '@/container'
 import { bootstrap } from '@/lib/db/bootstrap'
@@ -17,7 +16,7 @@ let socketServer: PGLiteSocketServer
 let db: Database
 
 beforeAll(async () => {
-  pglite = await PGlite.create('memory://', { extensions: { vector } })
+  pglite = await freshPglite()
   const port = freePort()
   socketServer = new PGLiteSocketServer({ db: pglite, port, host: '127.0.0.1' })
   await socketServer.start()

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
+import { DB_SETUP_TIMEOUT_MS, freshDatabase } from '@tests/helpers/db'
 import { MIGRATIONS_DIR } from '@/container'
 import { bootstrap } from '@/lib/db/bootstrap'
 import { type Database, withRoles } from '@/lib/db/database'
 import { migrate, readMigrations } from '@/lib/db/migrations'
-import { openPglite } from '@/lib/db/pglite'
 import { KnowledgeStore } from '@/services/knowledge/store'
 
 // Issue 12, 3.11: Supabase projects from before 2023 often have pgvector in `public`, where
@@ -17,7 +16,7 @@ let close: () => Promise<void>
 let applied: string[] | Error
 
 beforeAll(async () => {
-  const driver = await openPglite(':memory:')
+  const driver = await freshDatabase()
   close = () => driver.close()
   // What such a project has before our migrations run: the extension already in public.
   await driver.transaction((tx) => tx.exec('create extension vector schema public'))

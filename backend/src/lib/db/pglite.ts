@@ -20,14 +20,21 @@ export function isNewDataDir(dataDir: string): boolean {
  * PGlite is one connection and one process: it must be closed on shutdown, or writes it has
  * acknowledged can be lost.
  */
-export async function openPglite(dataDir: string): Promise<SqlDriver & { pglite: PGlite }> {
+export async function openPglite(
+  dataDir: string,
+  /** A `dumpDataDir()` tarball to start from instead of a new cluster (tests: initdb takes seconds). */
+  options: { loadDataDir?: Blob } = {},
+): Promise<SqlDriver & { pglite: PGlite }> {
   const location = dataDir === ':memory:' ? 'memory://' : join(dataDir, 'pglite')
   let unlock = () => {}
   if (location !== 'memory://') {
     mkdirSync(location, { recursive: true })
     unlock = lockDataDir(dataDir)
   }
-  const pglite = await PGlite.create(location, { extensions: { vector } }).catch((error: unknown) => {
+  const pglite = await PGlite.create(location, {
+    extensions: { vector },
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  }).catch((error: unknown) => {
     unlock()
     throw error
   })
