@@ -16,6 +16,8 @@ const ASSETS: Record<string, { file: string; type: string } | { body: string; ty
 }
 
 // validatorUrl null: Swagger UI would otherwise send the document to an external validator.
+// defaultModelsExpandDepth -1: no "Schemas" list under the operations (each operation shows its
+// own schemas); rendering every component of the document first made the page slow to open.
 const INIT_SCRIPT = `window.addEventListener('load', function () {
   window.ui = SwaggerUIBundle({
     url: '/openapi.json',
@@ -23,7 +25,8 @@ const INIT_SCRIPT = `window.addEventListener('load', function () {
     validatorUrl: null,
     deepLinking: true,
     tryItOutEnabled: true,
-    persistAuthorization: false
+    persistAuthorization: false,
+    defaultModelsExpandDepth: -1
   })
 })
 `
