@@ -229,6 +229,19 @@ export function outputDiffers(shown: Shown, output: string): string | undefined 
   return lineItems(expected, 0, actual, 0)
 }
 
+// A header line (`Name: value`, as curl -i and -D print them).
+const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):/
+
+/**
+ * `printed` with its header name spelled as in `shown`, when both are the same header: header
+ * names are case-insensitive (RFC 9110), and a proxy or HTTP/2 prints them in lower case.
+ */
+function headerNameAs(shown: string, printed: string): string {
+  const a = HEADER_LINE.exec(shown)?.[1]
+  const b = HEADER_LINE.exec(printed)?.[1]
+  return a && b && a !== b && a.toLowerCase() === b.toLowerCase() ? a + printed.slice(b.length) : printed
+}
+
 function lineItems(expected: unknown[], i: number, actual: string[], j: number): string | undefined {
   if (i === expected.length) {
     return j === actual.length ? undefined : `line ${j + 1}: ${JSON.stringify(actual[j])} not shown`
@@ -239,7 +252,8 @@ function lineItems(expected: unknown[], i: number, actual: string[], j: number):
   }
   const line = String(expected[i])
   if (j === actual.length) return `line ${j + 1}: missing ${JSON.stringify(line)}`
-  const matches = line.includes('…') ? glob(line).test(actual[j] ?? '') : line === actual[j]
+  const printed = headerNameAs(line, actual[j] ?? '')
+  const matches = line.includes('…') ? glob(line).test(printed) : line === printed
   if (!matches) return `line ${j + 1}: ${JSON.stringify(actual[j])} instead of ${JSON.stringify(line)}`
   return lineItems(expected, i + 1, actual, j + 1)
 }
