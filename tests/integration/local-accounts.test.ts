@@ -10,6 +10,7 @@ import { localUserId, signLocalToken } from '@/lib/auth/local-tokens'
 import { type Database, type Tx, withRoles } from '@/lib/db/database'
 import { createLogger } from '@/lib/log'
 import { PASSWORD_HASH } from '@/services/accounts/local-accounts'
+import { LocalAccountStore } from '@/services/accounts/local-accounts-store'
 
 // Local accounts at /auth/v1 over a real socket: GoTrue's bodies and headers as auth-js reads
 // them, one answer for an unknown e-mail and a wrong password, limits per e-mail and per address,
@@ -550,6 +551,43 @@ describe('deleting a local account (DELETE /api/v1/users/me)', () => {
     expect(await signInAgain.text()).toBe(
       '{"code":"invalid_credentials","message":"Invalid login credentials"}',
     )
+  })
+
+  test('a sign-in whose password check outlived the account opens no session, on the re-created account either', async () => {
+    // A sign-in reads the stored hash, spends ~50 ms in argon2, then opens the session: the
+    // account can be deleted — and signed up again under the same id — in between.
+    const store = new LocalAccountStore(app.services.db)
+    // A refresh token's hash as the service stores it (SHA-256, hex).
+    const aHash = () => Bun.SHA256.hash(crypto.randomUUID(), 'hex')
+    const { email, session } = await newAccount()
+    const id = localUserId(email)
+    const checked = await store.passwordHash(id)
+    if (!checked) throw new Error('no stored hash')
+    const remove = () =>
+      app.fetch('/api/v1/users/me', { method: 'DELETE', headers: bearer(session.access_token) })
+    expect((await remove()).status).toBe(204)
+    // Deleted meanwhile: no session (before, a foreign-key violation: a 500).
+    expect(await store.openSession(id, crypto.randomUUID(), aHash(), checked)).toBeNull()
+    // Signed up again meanwhile, with another password: still none for the old password's check…
+    expect((await signUp(email, 'another long password')).status).toBe(200)
+    const late = crypto.randomUUID()
+    expect(await store.openSession(id, late, aHash(), checked)).toBeNull()
+    const sessions = (sid: string) =>
+      app.services.db.transaction((tx) =>
+        tx.query('select 1 from auth.local_sessions where id = $1', [sid]).then((rows) => rows.length),
+      )
+    expect(await sessions(late)).toBe(0)
+    // …where opening it by user id alone, as before, gives the old password a session on the new account.
+    const naive = crypto.randomUUID()
+    await app.services.db.transaction((tx) =>
+      tx.query('insert into auth.local_sessions (id, user_id) values ($1, $2)', [naive, id]),
+    )
+    expect(await sessions(naive)).toBe(1)
+    // And a check against the hash that is stored now opens one.
+    const current = await store.passwordHash(id)
+    expect(
+      await store.openSession(id, crypto.randomUUID(), aHash(), current ?? ''),
+    ).not.toBeNull()
   })
 
   test('signing up again with the same e-mail at once: the new account works, the old tokens stay dead', async () => {

@@ -126,8 +126,9 @@ export class LocalVerifier implements TokenVerifier {
 
   /**
    * Whether `sessionId` is a live local-account session of `userId` opened after `revokedAt`
-   * (epoch seconds). Only asked within a deletion's first minute. Without the local-account
-   * tables (they exist only beside our own auth.users) there is no such session.
+   * (epoch seconds). Asked for every token the tombstone would refuse (issued before the
+   * deletion, or within the minute after it) that the negative cache has not seen yet. Without
+   * the local-account tables (they exist only beside our own auth.users) there is no such session.
    */
   async #openedAfter(sessionId: string, userId: string, revokedAt: number): Promise<boolean> {
     if (!UUID.test(sessionId)) return false

@@ -97,20 +97,44 @@ export class LocalAccountStore {
     return row?.password_hash
   }
 
-  /** A new session with its first refresh token, and the user as stored now. */
-  openSession(userId: string, sessionId: string, refreshHash: string): Promise<AccountRow | null> {
+  /**
+   * A new session with its first refresh token, and the user as stored now — only while
+   * `passwordHash` (the one the sign-in verified) is still the user's: the check took tens of
+   * milliseconds, and the account may have been deleted, or deleted and signed up again under
+   * the same id, meanwhile. Null when it is not.
+   */
+  openSession(
+    userId: string,
+    sessionId: string,
+    refreshHash: string,
+    passwordHash: string,
+  ): Promise<AccountRow | null> {
     return this.db.transaction(async (tx) => {
-      await this.#openSession(tx, userId, sessionId, refreshHash)
-      return this.#user(tx, userId)
+      const opened = await this.#openSession(tx, userId, sessionId, refreshHash, passwordHash)
+      return opened ? this.#user(tx, userId) : null
     })
   }
 
-  async #openSession(tx: Tx, userId: string, sessionId: string, refreshHash: string) {
-    await tx.query('insert into auth.local_sessions (id, user_id) values ($1, $2)', [sessionId, userId])
+  /**
+   * Opens the session (with `passwordHash`: only if it is still the stored one); true if it did.
+   * Stamped with the clock, not the transaction's start: a session must never look older than a
+   * deletion it waited behind (the verifier compares the two, local-verifier.ts).
+   */
+  async #openSession(tx: Tx, userId: string, sessionId: string, refreshHash: string, passwordHash?: string) {
+    const opened = await tx.query(
+      `insert into auth.local_sessions (id, user_id, created_at)
+       select $1, $2, clock_timestamp()
+        where $3::text is null
+           or exists (select 1 from auth.local_credentials where user_id = $2 and password_hash = $3)
+       returning id`,
+      [sessionId, userId, passwordHash ?? null],
+    )
+    if (opened.length === 0) return false
     await tx.query(
       'insert into auth.local_refresh_tokens (token_hash, session_id, user_id) values ($1, $2, $3)',
       [refreshHash, sessionId, userId],
     )
+    return true
   }
 
   /**

@@ -210,7 +210,7 @@ export class LocalAccountService {
     if (!ok || stored === undefined) throw INVALID_CREDENTIALS()
     const sessionId = crypto.randomUUID()
     const refreshToken = newRefreshToken()
-    const user = await this.store.openSession(userId, sessionId, refreshHash(refreshToken))
+    const user = await this.store.openSession(userId, sessionId, refreshHash(refreshToken), stored)
     if (!user) throw INVALID_CREDENTIALS()
     return this.#session(user, sessionId, refreshToken)
   }
