@@ -11,6 +11,8 @@ export interface SharedDatabase {
   db: Database
   /** What the first migration run on this fresh database applied. */
   firstRun: string[]
+  /** The PGlite underneath (for `keepSeededSnapshot`). */
+  pglite: PGlite
 }
 
 // A brand-new PGlite takes seconds to initialize, so every test file shares one in-memory
@@ -29,7 +31,7 @@ export function sharedDatabase(): Promise<SharedDatabase> {
     await bootstrap(driver)
     const db = withRoles(driver)
     const firstRun = await migrate(db, readMigrations(MIGRATIONS_DIR))
-    return { db, firstRun }
+    return { db, firstRun, pglite: driver.pglite }
   })()
   return registry[KEY]
 }
@@ -55,6 +57,27 @@ async function pristineCluster(): Promise<Blob> {
   const dump = pristine[PRISTINE_KEY]
   if (!dump) throw new Error('the shared database kept no copy of its new cluster')
   return dump
+}
+
+const SEEDED_KEY = Symbol.for('pilar.tests.seededSnapshot')
+const seeded = globalThis as unknown as Record<symbol, Promise<Blob> | undefined>
+
+/**
+ * Keeps a copy of the shared database as the first container left it — migrated, the knowledge
+ * base and the content pages seeded, exactly what a server's first start writes — before any
+ * test adds rows. The preload calls it; data-dir.ts writes real servers' data directories from it.
+ */
+export async function keepSeededSnapshot(): Promise<void> {
+  const { pglite } = await sharedDatabase()
+  seeded[SEEDED_KEY] ??= pglite.dumpDataDir('none')
+  await seeded[SEEDED_KEY]
+}
+
+/** That copy (see `keepSeededSnapshot`), once the preload has made it. */
+export function seededSnapshot(): Promise<Blob> {
+  const snapshot = seeded[SEEDED_KEY]
+  if (!snapshot) throw new Error('no seeded snapshot: tests/helpers/preload.ts makes it (bunfig.toml)')
+  return snapshot
 }
 
 /** Creates an auth user (as Supabase Auth would) and returns its id. */

@@ -1,5 +1,5 @@
 import { testApp } from '@tests/helpers/app'
-import { sharedDatabase } from '@tests/helpers/db'
+import { keepSeededSnapshot, sharedDatabase } from '@tests/helpers/db'
 
 // `bun test` preloads this once per run (bunfig.toml). Every file shares one in-memory PGlite,
 // and whichever test first touched it paid its cold start — seconds on a busy machine — inside
@@ -9,3 +9,5 @@ import { sharedDatabase } from '@tests/helpers/db'
 await sharedDatabase()
 const warm = await testApp()
 await warm.services.close()
+// Before any test writes: what real servers' data directories are made from (data-dir.ts).
+await keepSeededSnapshot()

@@ -3,14 +3,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GENEROUS_LIMITS } from '@tests/helpers/app'
-import { firstStartLogs, preparedDataDir } from '@tests/helpers/data-dir'
+import { firstStart } from '@tests/helpers/data-dir'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
 import { freePort } from '@tests/helpers/ports'
 import { type ServerProcess, startServer } from '@tests/helpers/server-process'
 
-// A newcomer's first `bun run start`: what it says while it works, and how it fails. The
-// brand-new data directory is the one tests/helpers/data-dir.ts prepares once per run (the
-// real server's first start, shared with the lifecycle tests); its log is read here.
+// A newcomer's first `bun run start`: what it says while it works, and how it fails. The first
+// start is tests/helpers/data-dir.ts `firstStart()` (the real server on a brand-new data
+// directory, stopped at once); its log is read here, and its directory restarted.
 type Line = Record<string, unknown>
 let first: Line[]
 let dataDir: string
@@ -18,13 +18,12 @@ const scratch = mkdtempSync(join(tmpdir(), 'pilar-first-start-'))
 const started: ServerProcess[] = []
 
 beforeAll(async () => {
-  first = await firstStartLogs()
-  dataDir = await preparedDataDir()
+  // The restart below runs on the very directory this first start made.
+  ;({ logs: first, dir: dataDir } = await firstStart())
 }, DB_SETUP_TIMEOUT_MS)
 
 afterAll(() => {
   for (const server of started) server.child.kill('SIGKILL')
-  rmSync(dataDir, { recursive: true, force: true })
   rmSync(scratch, { recursive: true, force: true })
 })
 
