@@ -203,6 +203,8 @@ describe('process lifecycle (real process, real signals)', () => {
         init.kill('SIGKILL')
       }
     },
-    30_000,
+    // Past startServer's own 45 s wait, so a restart that never listens fails with what the
+    // server said instead of a bare timeout (it did once, in a full parallel run).
+    60_000,
   )
 })
