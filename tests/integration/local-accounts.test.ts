@@ -585,9 +585,7 @@ describe('deleting a local account (DELETE /api/v1/users/me)', () => {
     expect(await sessions(naive)).toBe(1)
     // And a check against the hash that is stored now opens one.
     const current = await store.passwordHash(id)
-    expect(
-      await store.openSession(id, crypto.randomUUID(), aHash(), current ?? ''),
-    ).not.toBeNull()
+    expect(await store.openSession(id, crypto.randomUUID(), aHash(), current ?? '')).not.toBeNull()
   })
 
   test('signing up again with the same e-mail at once: the new account works, the old tokens stay dead', async () => {
