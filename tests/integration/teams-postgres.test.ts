@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type PostgresServer, postgresBinDir, startPostgres } from '@tests/helpers/postgres-server'
+import { SQL } from 'bun'
 import { MIGRATIONS_DIR } from '@/container'
 import { bootstrap } from '@/lib/db/bootstrap'
 import { type Database, type JwtClaims, withRoles } from '@/lib/db/database'
 import { sqlState } from '@/lib/db/errors'
 import { migrate, readMigrations } from '@/lib/db/migrations'
 import { openPostgres } from '@/lib/db/postgres'
+import { LocalAccountStore } from '@/services/accounts/local-accounts-store'
 import { RoundStore } from '@/services/teams/rounds-store'
 
 // PGlite is one connection, so its "concurrent" joins take turns and any member cap looks
@@ -333,4 +335,59 @@ describe.skipIf(!available)(`real PostgreSQL, 20 connections`, () => {
     // The close may find its round already closed by a settle (409); nothing else.
     expect(outcomes.filter((o) => o !== 'ok' && o !== 'PT409')).toEqual([])
   }, 60_000)
+})
+
+// Not teams, but the same need for truly overlapping transactions: it shares this file's server
+// (starting another PostgreSQL for one test would cost the suite seconds).
+describe.skipIf(!available)('real PostgreSQL: a local sign-in racing the account deletion', () => {
+  test('a sign-in whose session insert meets a deletion under way gets no session and no 500; the unlocked insert gets a foreign-key violation', async () => {
+    const store = new LocalAccountStore(db)
+    await store.ensureSchema()
+    const hash = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'
+    const deleter = new SQL({ url: server.url, max: 1 })
+    const refresh = () => Bun.SHA256.hash(crypto.randomUUID(), 'hex')
+    try {
+      // The deletion has removed the user (cascading to its credential) but not yet committed,
+      // while a sign-in that already verified the password opens its session.
+      const race = async (open: (id: string) => Promise<unknown>) => {
+        const [user] = await newUsers(1)
+        const id = user?.sub ?? ''
+        await db.transaction((tx) =>
+          tx.query('insert into auth.local_credentials (user_id, password_hash) values ($1, $2)', [id, hash]),
+        )
+        const conn = await deleter.reserve()
+        try {
+          await conn.unsafe('begin')
+          await conn.unsafe('delete from auth.users where id = $1', [id])
+          const opening = open(id).then(
+            (value) => ({ value }),
+            (error: unknown) => ({ error: sqlState(error) ?? String(error) }),
+          )
+          await Bun.sleep(200) // the insert is now waiting on the deletion's row lock
+          await conn.unsafe('commit')
+          return await opening
+        } finally {
+          conn.release()
+        }
+      }
+      expect(await race((id) => store.openSession(id, crypto.randomUUID(), refresh(), hash))).toEqual({
+        value: null,
+      })
+      // The same insert without the lock first (the code before): the credential still shows in
+      // its snapshot, and the foreign-key check fails once the deletion commits.
+      const naive = await race((id) =>
+        db.transaction((tx) =>
+          tx.query(
+            `insert into auth.local_sessions (id, user_id, created_at)
+             select $1, $2, clock_timestamp()
+              where exists (select 1 from auth.local_credentials where user_id = $2 and password_hash = $3)`,
+            [crypto.randomUUID(), id, hash],
+          ),
+        ),
+      )
+      expect(naive).toEqual({ error: '23503' })
+    } finally {
+      await deleter.close()
+    }
+  }, 30_000)
 })

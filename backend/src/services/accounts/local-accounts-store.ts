@@ -121,6 +121,12 @@ export class LocalAccountStore {
    * deletion it waited behind (the verifier compares the two, local-verifier.ts).
    */
   async #openSession(tx: Tx, userId: string, sessionId: string, refreshHash: string, passwordHash?: string) {
+    // The user row first, key-share locked: a deletion that already removed it (uncommitted)
+    // is waited for and then finds none here — not a foreign-key violation (a 500) at the
+    // insert — and one that has not yet waits for this transaction, and its cascade then takes
+    // the session. The insert below then reads the credential as committed after that wait.
+    const [user] = await tx.query('select 1 from auth.users where id = $1 for key share', [userId])
+    if (!user) return false
     const opened = await tx.query(
       `insert into auth.local_sessions (id, user_id, created_at)
        select $1, $2, clock_timestamp()
