@@ -77,6 +77,7 @@ const app = newApp(services)
 // invitations marked, rounds past closes_at closed (reads close them too).
 services.housekeeping.start(60 * 60 * 1000)
 const server = await listen()
+services.metrics.readInFlightFrom(() => server.pendingRequests)
 // Before the "listening" line: a supervisor that signals as soon as it reads it must meet our
 // handler, not the default action (which would exit without closing PGlite).
 process.once('SIGTERM', () => void shutdown('SIGTERM'))

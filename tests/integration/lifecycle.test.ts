@@ -25,6 +25,20 @@ async function start(env: Record<string, string> = {}) {
   return server
 }
 
+/** Polls `/metrics` until `http_requests_in_flight` (the scrape included) is at least `count`. */
+async function waitForInFlight(baseUrl: string, count: number) {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const text = await (
+      await fetch(`${baseUrl}/metrics`, { headers: { authorization: 'Bearer lifecycle-metrics' } })
+    ).text()
+    const value = Number(/^http_requests_in_flight (\d+)$/m.exec(text)?.[1] ?? 0)
+    if (value >= count) return
+    if (Date.now() > deadline) throw new Error(`http_requests_in_flight stayed at ${value}`)
+    await Bun.sleep(20)
+  }
+}
+
 /**
  * Opens a raw connection and starts a chunked upload that stays in flight until `finish()` —
  * the server cannot answer before the body ends (the body-limit middleware reads it whole).
@@ -88,11 +102,11 @@ async function refusesConnections(baseUrl: string, withinMs: number): Promise<bo
 
 describe('process lifecycle (real process, real signals)', () => {
   test('SIGTERM: in-flight request completes, new connections are refused, exit 0', async () => {
-    const server = await start()
+    const server = await start({ METRICS_TOKEN: 'lifecycle-metrics' })
     expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200)
 
     const upload = await openSlowUpload(server.port)
-    await Bun.sleep(100)
+    await waitForInFlight(server.baseUrl, 2) // the upload, and the scrape itself
     server.child.kill('SIGTERM')
     await server.waitForLog((l) => l.msg === 'shutting down: draining in-flight requests')
 
@@ -117,9 +131,12 @@ describe('process lifecycle (real process, real signals)', () => {
   }, 30_000)
 
   test('a request that never finishes is cut at SHUTDOWN_TIMEOUT_MS and the process still exits 0', async () => {
-    const server = await start({ SHUTDOWN_TIMEOUT_MS: '500' })
+    const server = await start({ SHUTDOWN_TIMEOUT_MS: '500', METRICS_TOKEN: 'lifecycle-metrics' })
     await openSlowUpload(server.port) // never finished
-    await Bun.sleep(100)
+    // In flight before the signal (a fixed sleep was not enough on a loaded machine: the
+    // server had not read the request yet, so it stopped without the timeout): the upload and
+    // this scrape itself.
+    await waitForInFlight(server.baseUrl, 2)
     const signalled = Date.now()
     server.child.kill('SIGTERM')
     expect(await server.exited).toBe(0)

@@ -38,6 +38,7 @@ export class Metrics {
   readonly #dbQueryDuration: Histogram<'statement' | 'outcome'>
   /** Token verifications (cache misses): the auth cache observes into it. */
   readonly authUpstreamDuration: Histogram
+  #inFlight: (() => number) | undefined
 
   constructor(private readonly sources: MetricSources) {
     const registers = [this.registry]
@@ -125,6 +126,16 @@ export class Metrics {
         this.inc(sources.authCache().upstream_errors)
       },
     })
+    // Read from the HTTP server at scrape time (Bun counts them): nothing on the request path.
+    const metrics = this
+    new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests being served right now, this scrape included',
+      registers,
+      collect() {
+        this.set(metrics.#inFlight?.() ?? 0)
+      },
+    })
     new Gauge({
       name: 'circuit_breaker_state',
       help: 'Circuit breaker state per upstream: 0 closed, 1 half-open, 2 open',
@@ -134,6 +145,11 @@ export class Metrics {
         for (const b of sources.breakers()) this.set({ name: b.name }, BREAKER_STATE[b.state])
       },
     })
+  }
+
+  /** Where `http_requests_in_flight` is read from, once the server listens (index.ts). */
+  readInFlightFrom(count: () => number): void {
+    this.#inFlight = count
   }
 
   /** Every breaker's state and counters. */
