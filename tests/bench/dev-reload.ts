@@ -2,8 +2,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { GENEROUS_LIMITS } from '@tests/helpers/app'
 import { freePort } from '@tests/helpers/ports'
+import { spawnLogged } from '@tests/helpers/server-process'
 
 /**
  * bun run bench dev-reload [--reloads 10] [--modes dev,watch] [--touch backend/src/lib/lru-ttl.ts]
@@ -78,37 +78,15 @@ async function run(mode: Mode): Promise<Row[]> {
     }
   }
   const port = freePort()
-  const child = Bun.spawn(command, {
-    cwd: REPO,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...GENEROUS_LIMITS,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-    },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
+  const spawned = spawnLogged(command, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
   })
-  const lines: Line[] = []
+  const { child } = spawned
+  const lines: Line[] = spawned.logs
   const stderr: string[] = []
-  void (async () => {
-    let buffered = ''
-    for await (const chunk of child.stdout) {
-      buffered += new TextDecoder().decode(chunk)
-      const parts = buffered.split('\n')
-      buffered = parts.pop() ?? ''
-      for (const line of parts) {
-        if (!line.startsWith('{')) continue
-        try {
-          lines.push(JSON.parse(line))
-        } catch {}
-      }
-    }
-  })()
   void (async () => {
     for await (const chunk of child.stderr) stderr.push(new TextDecoder().decode(chunk))
   })()

@@ -1,11 +1,15 @@
+import { join } from 'node:path'
 import { GENEROUS_LIMITS } from '@tests/helpers/app'
 import { freePort } from '@tests/helpers/ports'
 import type { Subprocess } from 'bun'
 
-export interface ServerProcess {
-  child: Subprocess<'ignore', 'pipe', 'pipe'>
+export interface ServerProcess extends LoggedProcess {
   port: number
   baseUrl: string
+}
+
+export interface LoggedProcess {
+  child: Subprocess<'ignore', 'pipe', 'pipe'>
   /** Parsed JSON log lines seen on stdout so far. */
   logs: Record<string, unknown>[]
   waitForLog(
@@ -15,21 +19,14 @@ export interface ServerProcess {
   exited: Promise<number>
 }
 
-/** Starts the real server (`bun backend/src/index.ts`) on a free loopback port. */
-export async function startServer(
-  env: Record<string, string>,
-  readyTimeoutMs = 45_000,
-): Promise<ServerProcess> {
-  const port = freePort()
-  const child = Bun.spawn(['bun', 'backend/src/index.ts'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...GENEROUS_LIMITS,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      ...env,
-    },
+/**
+ * Spawns `command` (a `bun …` of this repository: the server, the dev supervisor) in the
+ * repository with a minimal environment plus `env`, collecting the JSON lines it logs on stdout.
+ */
+export function spawnLogged(command: string[], env: Record<string, string>): LoggedProcess {
+  const child = Bun.spawn(command, {
+    cwd: join(import.meta.dir, '../..'),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...GENEROUS_LIMITS, ...env },
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
@@ -42,12 +39,18 @@ export async function startServer(
       buffered += new TextDecoder().decode(chunk)
       const lines = buffered.split('\n')
       buffered = lines.pop() ?? ''
-      for (const line of lines) if (line.startsWith('{')) logs.push(JSON.parse(line))
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue
+        // Not every line that starts with a brace is ours (a runtime's own output): skip those.
+        try {
+          logs.push(JSON.parse(line))
+        } catch {}
+      }
       for (const wake of waiters) wake()
     }
   })()
 
-  const waitForLog: ServerProcess['waitForLog'] = (predicate, timeoutMs = 15_000) =>
+  const waitForLog: LoggedProcess['waitForLog'] = (predicate, timeoutMs = 15_000) =>
     new Promise((resolve, reject) => {
       const check = () => {
         const hit = logs.find(predicate)
@@ -66,18 +69,25 @@ export async function startServer(
       if (!check()) waiters.add(check)
     })
 
-  const server: ServerProcess = {
-    child,
-    port,
-    baseUrl: `http://127.0.0.1:${port}`,
-    logs,
-    waitForLog,
-    exited: child.exited,
-  }
+  return { child, logs, waitForLog, exited: child.exited }
+}
+
+/** Starts the real server (`bun backend/src/index.ts`) on a free loopback port. */
+export async function startServer(
+  env: Record<string, string>,
+  readyTimeoutMs = 45_000,
+): Promise<ServerProcess> {
+  const port = freePort()
+  const spawned = spawnLogged(['bun', 'backend/src/index.ts'], {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ...env,
+  })
+  const server: ServerProcess = { ...spawned, port, baseUrl: `http://127.0.0.1:${port}` }
   await Promise.race([
-    waitForLog((l) => l.msg === 'listening', readyTimeoutMs),
-    child.exited.then(async (code) => {
-      throw new Error(`server exited with ${code}: ${await new Response(child.stderr).text()}`)
+    spawned.waitForLog((l) => l.msg === 'listening', readyTimeoutMs),
+    spawned.exited.then(async (code) => {
+      throw new Error(`server exited with ${code}: ${await new Response(spawned.child.stderr).text()}`)
     }),
   ])
   return server

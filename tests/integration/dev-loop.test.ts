@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GENEROUS_LIMITS } from '@tests/helpers/app'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { preparedDataDir } from '@tests/helpers/data-dir'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
 import { freePort } from '@tests/helpers/ports'
-import type { Subprocess } from 'bun'
+import { type LoggedProcess, spawnLogged } from '@tests/helpers/server-process'
+import { openSlowUpload } from '@tests/helpers/slow-upload'
 
 // `bun run dev` (backend/src/cli/dev.ts) on a copy of a prepared data directory. It watches a
 // temporary folder (`--watch`), never the repository's sources, which this test must not edit;
@@ -20,20 +20,16 @@ type Line = Record<string, unknown>
 let dataDir: string
 let watchDir: string
 let watched: string
-let dev: Subprocess<'ignore', 'pipe', 'pipe'>
+let dev: LoggedProcess
 let baseUrl: string
 let port: number
-const lines: Line[] = []
-let wake: () => void = () => {}
+let lines: Line[] = []
 
+/** The first line matching `predicate` (`what` names it if none comes). */
 async function waitFor(predicate: (line: Line) => boolean, what: string, timeoutMs = 10_000): Promise<Line> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const hit = lines.find(predicate)
-    if (hit) return hit
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms; saw ${tail()}`)
-    await Promise.race([new Promise<void>((resolve) => (wake = resolve)), Bun.sleep(100)])
-  }
+  return dev.waitForLog(predicate, timeoutMs).catch(() => {
+    throw new Error(`no ${what} within ${timeoutMs} ms; saw ${tail()}`)
+  })
 }
 
 function tail(): string {
@@ -56,36 +52,19 @@ beforeAll(async () => {
   cpSync(join(import.meta.dir, '../../backend/src/lib/lru-ttl.ts'), watched)
   port = freePort()
   baseUrl = `http://127.0.0.1:${port}`
-  dev = Bun.spawn(['bun', 'backend/src/cli/dev.ts', '--watch', watchDir], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...GENEROUS_LIMITS,
-      ...LOCAL_AUTH,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-    },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
+  dev = spawnLogged(['bun', 'backend/src/cli/dev.ts', '--watch', watchDir], {
+    ...LOCAL_AUTH,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
   })
-  void (async () => {
-    let buffered = ''
-    for await (const chunk of dev.stdout) {
-      buffered += new TextDecoder().decode(chunk)
-      const parts = buffered.split('\n')
-      buffered = parts.pop() ?? ''
-      for (const line of parts) if (line.startsWith('{')) lines.push(JSON.parse(line))
-      wake()
-    }
-  })()
+  lines = dev.logs
   await waitFor((l) => l.msg === 'listening', 'first "listening"', 45_000)
 }, DB_SETUP_TIMEOUT_MS)
 
 afterAll(() => {
-  dev?.kill('SIGKILL')
+  dev?.child.kill('SIGKILL')
   // Its server is in a process group of its own, so it outlives a killed supervisor: after a
   // failure, kill any server the supervisor did not see end.
   const ended = new Set(
@@ -103,38 +82,6 @@ afterAll(() => {
   rmSync(watchDir, { recursive: true, force: true })
 })
 
-/** A chunked upload held open until `finish()`: the server cannot answer before the body ends. */
-async function openSlowUpload() {
-  let received = ''
-  let closed: () => void = () => {}
-  const done = new Promise<void>((resolve) => {
-    closed = resolve
-  })
-  const socket = await Bun.connect({
-    hostname: '127.0.0.1',
-    port,
-    socket: {
-      data(_socket, data) {
-        received += new TextDecoder().decode(data)
-      },
-      close() {
-        closed()
-      },
-    },
-  })
-  const part = '{"n":'
-  socket.write(
-    'POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
-      `Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${part.length.toString(16)}\r\n${part}\r\n`,
-  )
-  return {
-    finish() {
-      socket.write(`2\r\n1}\r\n0\r\n\r\n`)
-      return done.then(() => received)
-    },
-  }
-}
-
 describe('bun run dev', () => {
   let user: TestUser
   let firstPid: unknown
@@ -149,7 +96,7 @@ describe('bun run dev', () => {
       body: JSON.stringify({ display_name: 'Written before the reload' }),
     })
     expect(write.status).toBe(200)
-    const upload = await openSlowUpload()
+    const upload = await openSlowUpload(port)
 
     edit()
     await waitFor(
@@ -206,7 +153,7 @@ describe('bun run dev', () => {
   test('SIGTERM to the supervisor, even while the server starts, stops the server properly first', async () => {
     // Straight away: the server has no SIGTERM handler yet, so the supervisor must hold the
     // signal until its "listening" line, not kill it while it opens the database.
-    dev.kill('SIGTERM')
+    dev.child.kill('SIGTERM')
     expect(await dev.exited).toBe(0)
     expect(indexOf(serverPid, 'listening')).toBeGreaterThan(-1)
     expect(indexOf(serverPid, 'stopped')).toBeGreaterThan(indexOf(serverPid, 'listening'))

@@ -5,6 +5,7 @@ import { preparedDataDir } from '@tests/helpers/data-dir'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
 import { freePort } from '@tests/helpers/ports'
 import { type ServerProcess, startServer } from '@tests/helpers/server-process'
+import { openSlowUpload } from '@tests/helpers/slow-upload'
 
 // A copy of a data directory a server has already run on: starts take a second, not ~8.
 let dataDir: string
@@ -36,42 +37,6 @@ async function waitForInFlight(baseUrl: string, count: number) {
     if (value >= count) return
     if (Date.now() > deadline) throw new Error(`http_requests_in_flight stayed at ${value}`)
     await Bun.sleep(20)
-  }
-}
-
-/**
- * Opens a raw connection and starts a chunked upload that stays in flight until `finish()` —
- * the server cannot answer before the body ends (the body-limit middleware reads it whole).
- */
-async function openSlowUpload(port: number) {
-  let received = ''
-  let closed: () => void = () => {}
-  const done = new Promise<void>((resolve) => {
-    closed = resolve
-  })
-  const socket = await Bun.connect({
-    hostname: '127.0.0.1',
-    port,
-    socket: {
-      data(_socket, data) {
-        received += new TextDecoder().decode(data)
-      },
-      close() {
-        closed()
-      },
-    },
-  })
-  const part = '{"user_id":'
-  socket.write(
-    'POST /api/v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
-      `Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${part.length.toString(16)}\r\n${part}\r\n`,
-  )
-  return {
-    finish() {
-      const rest = 'null}'
-      socket.write(`${rest.length.toString(16)}\r\n${rest}\r\n0\r\n\r\n`)
-      return done.then(() => received)
-    },
   }
 }
 
