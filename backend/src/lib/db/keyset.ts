@@ -10,8 +10,10 @@ export function keysetCondition(
   after: Keyset | undefined,
   columns: string,
   op: '<' | '>',
+  /** The id column's type (a ledger's ids are bigints). */
+  idType: 'uuid' | 'bigint' = 'uuid',
 ): string {
   if (!after) return ''
   params.push(after.at, after.id)
-  return ` and (${columns}) ${op} ($${params.length - 1}::timestamptz, $${params.length}::uuid)`
+  return ` and (${columns}) ${op} ($${params.length - 1}::timestamptz, $${params.length}::${idType})`
 }

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { requireAuth } from '@/lib/http/auth'
 import { guards } from '@/lib/http/middleware'
 import { bearerRoute } from '@/lib/http/openapi'
+import { PageQuerySchema } from '@/lib/http/pagination'
 import { errorCodes } from '@/lib/http/schemas'
 
 /** Every gamification route: the signed-in user, under their `api` limit. Read-only. */
@@ -61,7 +62,7 @@ export const LeaderboardQuerySchema = z
   .object({
     scope: z.enum(['global', 'team']).default('global'),
     team_id: z.uuid().optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: PageQuerySchema.shape.limit,
   })
   .superRefine((query, ctx) => {
     if (query.scope === 'team' && !query.team_id) {

@@ -89,17 +89,8 @@ export class KnowledgeStore {
 
   /** Stores a document and its chunks in one transaction; false when its hash already exists. */
   async insertDocument(document: NewDocument, chunks: NewChunk[]): Promise<boolean> {
-    const vector = await this.#vector()
-    return this.db.asService(async (tx) => {
-      const id = await insertDocumentRow(tx, document)
-      if (!id) return false
-      await insertChunks(
-        tx,
-        vector,
-        chunks.map((c) => ({ ...c, documentId: id })),
-      )
-      return true
-    })
+    const [stored] = await this.insertDocuments([{ document, chunks }])
+    return stored ?? false
   }
 
   /**

@@ -46,10 +46,6 @@ export class LevelCatalog {
 
   constructor(private readonly store: LedgerStore) {}
 
-  async levelOf(points: number): Promise<Level> {
-    return levelOf(await this.all(), points)
-  }
-
   all(): Promise<LevelRow[]> {
     this.#levels ??= this.store.levels().catch((error: unknown) => {
       this.#levels = undefined

@@ -225,14 +225,10 @@ export class UserStore {
     )
   }
 
-  /** The caller's points ledger in award order (its id is a bigint, so not keysetCondition). */
+  /** The caller's points ledger in award order. */
   pointsPage(claims: JwtClaims, after: Keyset | undefined, limit: number) {
     const params: unknown[] = [claims.sub, limit]
-    let condition = ''
-    if (after) {
-      params.push(after.at, after.id)
-      condition = ` and (created_at, id) > ($3::timestamptz, $4::bigint)`
-    }
+    const condition = keysetCondition(params, after, 'created_at, id', '>', 'bigint')
     return this.db.asUser(claims, (tx) =>
       tx.query<Record<string, unknown> & { id: string; created_key: string }>(
         `select id::text as id, points, reason, cause_key, pillar_id, created_at, ${KEY('created_at')}
