@@ -95,6 +95,6 @@ export function createLlmRouter(
       retryAfterCapMs: RETRY_AFTER_CAP_MS,
     },
     logger,
-    extraTracer ? new CompositeTracer([traced, extraTracer]) : traced,
+    extraTracer ? new CompositeTracer([traced, extraTracer], logger) : traced,
   )
 }
