@@ -16,7 +16,7 @@ export interface SharedDatabase {
 }
 
 // A brand-new PGlite takes seconds to initialize, so every test file shares one in-memory
-// instance for the whole run (bun test runs all files in one process). Tests keep to their own
+// instance per process (`bun test` runs every file in one; `bun run test`, each worker its files). Tests keep to their own
 // rows (fresh user ids) instead of resetting the database.
 const KEY = Symbol.for('pilar.tests.sharedDatabase')
 const registry = globalThis as unknown as Record<symbol, Promise<SharedDatabase> | undefined>

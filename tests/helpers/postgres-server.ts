@@ -70,3 +70,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
   }
 }
+
+/** Whether PostgreSQL's binaries are here; under CI their absence is a failure, not a skip. */
+export function requirePostgresInCi(): boolean {
+  const available = postgresBinDir() !== undefined
+  if (!available && process.env.CI === 'true') {
+    throw new Error('CI needs the postgresql package (.ci/run installs it)')
+  }
+  return available
+}

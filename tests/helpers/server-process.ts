@@ -77,7 +77,8 @@ export async function startServer(
   env: Record<string, string>,
   readyTimeoutMs = 45_000,
 ): Promise<ServerProcess> {
-  const port = freePort()
+  // A caller that needs the port before the start (a Prometheus config) passes PORT itself.
+  const port = Number(env.PORT) || freePort()
   const spawned = spawnLogged(['bun', 'backend/src/index.ts'], {
     PORT: String(port),
     HOST: '127.0.0.1',

@@ -34,3 +34,23 @@ export async function openSlowUpload(port: number) {
     },
   }
 }
+
+/** The `METRICS_TOKEN` to start a server with for `waitForInFlight`. */
+export const METRICS_TOKEN = 'slow-upload-metrics'
+
+/**
+ * Polls `/metrics` until `http_requests_in_flight` (the scrape included) is at least `count`:
+ * the upload really is in flight (a fixed sleep is not enough on a loaded machine).
+ */
+export async function waitForInFlight(baseUrl: string, count: number) {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const text = await (
+      await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).text()
+    const value = Number(/^http_requests_in_flight (\d+)$/m.exec(text)?.[1] ?? 0)
+    if (value >= count) return
+    if (Date.now() > deadline) throw new Error(`http_requests_in_flight stayed at ${value}`)
+    await Bun.sleep(20)
+  }
+}

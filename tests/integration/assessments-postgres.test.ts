@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type PostgresServer, postgresBinDir, startPostgres } from '@tests/helpers/postgres-server'
+import { type PostgresServer, requirePostgresInCi, startPostgres } from '@tests/helpers/postgres-server'
 import { MIGRATIONS_DIR } from '@/container'
 import { bootstrap } from '@/lib/db/bootstrap'
 import { type Database, withRoles } from '@/lib/db/database'
@@ -11,9 +11,7 @@ import { openPostgres } from '@/lib/db/postgres'
 // and row locks decide. Debian has no pgvector for it, so only the migrations up to
 // assessments are applied.
 const N = 200
-const available = postgresBinDir() !== undefined
-if (!available && process.env.CI === 'true')
-  throw new Error('CI needs the postgresql package (.ci/run installs it)')
+const available = requirePostgresInCi()
 
 let server: PostgresServer
 let db: Database

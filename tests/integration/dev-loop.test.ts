@@ -7,7 +7,7 @@ import { preparedDataDir } from '@tests/helpers/data-dir'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
 import { freePort } from '@tests/helpers/ports'
 import { type LoggedProcess, spawnLogged } from '@tests/helpers/server-process'
-import { openSlowUpload } from '@tests/helpers/slow-upload'
+import { METRICS_TOKEN, openSlowUpload, waitForInFlight } from '@tests/helpers/slow-upload'
 
 // `bun run dev` (backend/src/cli/dev.ts) on a copy of a prepared data directory. It watches a
 // temporary folder (`--watch`), never the repository's sources, which this test must not edit;
@@ -54,6 +54,7 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${port}`
   dev = spawnLogged(['bun', 'backend/src/cli/dev.ts', '--watch', watchDir], {
     ...LOCAL_AUTH,
+    METRICS_TOKEN,
     PORT: String(port),
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
@@ -97,6 +98,7 @@ describe('bun run dev', () => {
     })
     expect(write.status).toBe(200)
     const upload = await openSlowUpload(port)
+    await waitForInFlight(baseUrl, 2) // the upload, and the scrape itself
 
     edit()
     await waitFor(

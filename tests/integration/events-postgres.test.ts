@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type PostgresServer, postgresBinDir, startPostgres } from '@tests/helpers/postgres-server'
+import { type PostgresServer, requirePostgresInCi, startPostgres } from '@tests/helpers/postgres-server'
 import { MIGRATIONS_DIR } from '@/container'
 import type { AuthUser } from '@/lib/auth/types'
 import { bootstrap } from '@/lib/db/bootstrap'
@@ -20,9 +20,7 @@ import { EventStore } from '@/services/progress/events-store'
 const COPIES = 12
 const EVENTS_MIGRATION = '20261201000600'
 
-const available = postgresBinDir() !== undefined
-if (!available && process.env.CI === 'true')
-  throw new Error('CI needs the postgresql package (.ci/run installs it)')
+const available = requirePostgresInCi()
 
 let server: PostgresServer
 let db: Database

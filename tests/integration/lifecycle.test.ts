@@ -5,7 +5,7 @@ import { preparedDataDir } from '@tests/helpers/data-dir'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
 import { freePort } from '@tests/helpers/ports'
 import { type ServerProcess, startServer } from '@tests/helpers/server-process'
-import { openSlowUpload } from '@tests/helpers/slow-upload'
+import { METRICS_TOKEN, openSlowUpload, waitForInFlight } from '@tests/helpers/slow-upload'
 
 // A copy of a data directory a server has already run on: starts take a second, not ~8.
 let dataDir: string
@@ -24,20 +24,6 @@ async function start(env: Record<string, string> = {}) {
   const server = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env })
   started.push(server)
   return server
-}
-
-/** Polls `/metrics` until `http_requests_in_flight` (the scrape included) is at least `count`. */
-async function waitForInFlight(baseUrl: string, count: number) {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const text = await (
-      await fetch(`${baseUrl}/metrics`, { headers: { authorization: 'Bearer lifecycle-metrics' } })
-    ).text()
-    const value = Number(/^http_requests_in_flight (\d+)$/m.exec(text)?.[1] ?? 0)
-    if (value >= count) return
-    if (Date.now() > deadline) throw new Error(`http_requests_in_flight stayed at ${value}`)
-    await Bun.sleep(20)
-  }
 }
 
 /** State and parent from /proc/<pid>/stat (Linux), or undefined once the pid is gone. */
@@ -67,7 +53,7 @@ async function refusesConnections(baseUrl: string, withinMs: number): Promise<bo
 
 describe('process lifecycle (real process, real signals)', () => {
   test('SIGTERM: in-flight request completes, new connections are refused, exit 0', async () => {
-    const server = await start({ METRICS_TOKEN: 'lifecycle-metrics' })
+    const server = await start({ METRICS_TOKEN })
     expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200)
 
     const upload = await openSlowUpload(server.port)
@@ -96,7 +82,7 @@ describe('process lifecycle (real process, real signals)', () => {
   }, 30_000)
 
   test('a request that never finishes is cut at SHUTDOWN_TIMEOUT_MS and the process still exits 0', async () => {
-    const server = await start({ SHUTDOWN_TIMEOUT_MS: '500', METRICS_TOKEN: 'lifecycle-metrics' })
+    const server = await start({ SHUTDOWN_TIMEOUT_MS: '500', METRICS_TOKEN })
     await openSlowUpload(server.port) // never finished
     // In flight before the signal (a fixed sleep was not enough on a loaded machine: the
     // server had not read the request yet, so it stopped without the timeout): the upload and

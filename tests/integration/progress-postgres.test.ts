@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type PostgresServer, postgresBinDir, startPostgres } from '@tests/helpers/postgres-server'
+import { type PostgresServer, requirePostgresInCi, startPostgres } from '@tests/helpers/postgres-server'
 import { MIGRATIONS_DIR } from '@/container'
 import { bootstrap } from '@/lib/db/bootstrap'
 import { type Database, type Tx, withRoles } from '@/lib/db/database'
@@ -15,9 +15,7 @@ import { LedgerStore } from '@/services/progress/ledger-store'
 // awards more. (Debian has no pgvector for this server: only vector-free migrations run.)
 const N = 20
 const POINTS_MIGRATION = '20261201000700'
-const available = postgresBinDir() !== undefined
-if (!available && process.env.CI === 'true')
-  throw new Error('CI needs the postgresql package (.ci/run installs it)')
+const available = requirePostgresInCi()
 
 let server: PostgresServer
 let db: Database

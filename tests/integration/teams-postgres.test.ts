@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type PostgresServer, postgresBinDir, startPostgres } from '@tests/helpers/postgres-server'
+import { type PostgresServer, requirePostgresInCi, startPostgres } from '@tests/helpers/postgres-server'
 import { SQL } from 'bun'
 import { MIGRATIONS_DIR } from '@/container'
 import { bootstrap } from '@/lib/db/bootstrap'
@@ -21,9 +21,7 @@ const PLACES = 50
 const PARTICIPATIONS = 20
 const TEAMS_MIGRATION = '20261201000100'
 
-const available = postgresBinDir() !== undefined
-if (!available && process.env.CI === 'true')
-  throw new Error('CI needs the postgresql package (.ci/run installs it)')
+const available = requirePostgresInCi()
 
 let server: PostgresServer
 let db: Database
