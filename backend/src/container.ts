@@ -10,6 +10,7 @@ import type { Database } from '@/lib/db/database'
 import { instrumentDatabase } from '@/lib/db/instrument'
 import { type MigrationFile, migrate, readMigrations } from '@/lib/db/migrations'
 import { describeOpening, openDatabase } from '@/lib/db/open'
+import { analyzeChanged } from '@/lib/db/planner-statistics'
 import { Lifecycle } from '@/lib/lifecycle'
 import { createLlmRouter } from '@/lib/llm/create-router'
 import type { LlmRouter } from '@/lib/llm/router'
@@ -286,10 +287,7 @@ export async function buildContainer(
         ? [
             {
               name: 'planner statistics',
-              run: async () => {
-                await db.transaction((tx) => tx.exec('analyze'))
-                return {}
-              },
+              run: async () => ({ analyzed: await analyzeChanged(db) }),
             },
           ]
         : []),

@@ -374,8 +374,32 @@ describe('published content the knowledge base lacks', () => {
     expect(await t.services.content.indexMissing(100)).toMatchObject({ indexed: 0 })
   })
 
-  test('on the embedded database the hourly job keeps planner statistics (PGlite has no autovacuum)', async () => {
+  test('on the embedded database the hourly job keeps planner statistics (PGlite has no autovacuum): the tables written since, only', async () => {
+    const counts = async () =>
+      Object.fromEntries(
+        (
+          await db.transaction((tx) =>
+            tx.query<{ relname: string; n: number }>(
+              `select relname, analyze_count::int as n from pg_stat_user_tables
+                where schemaname = 'public' and relname in ('content', 'badges')`,
+            ),
+          )
+        ).map((r) => [r.relname, r.n]),
+      )
+    // Nothing pending, then one write to content (a draft nobody reads) and none to badges.
     await t.services.housekeeping.runJob('planner statistics')
+    const before = await counts()
+    await db.asService((tx) =>
+      tx.query(
+        `insert into public.content (slug, kind, title, body, status) values ($1, 'page', 't', 'b', 'draft')`,
+        [`planner-${crypto.randomUUID()}`],
+      ),
+    )
+    await t.services.housekeeping.runJob('planner statistics')
+    const after = await counts()
+    expect(typeof before.badges).toBe('number')
+    expect(after.content).toBe((before.content ?? 0) + 1)
+    expect(after.badges).toBe(before.badges)
     const [row] = await db.transaction((tx) =>
       tx.query<{ n: number }>(
         `select count(*)::int as n from pg_stats where schemaname = 'public' and tablename = 'content'`,
