@@ -66,7 +66,8 @@ const seeded = globalThis as unknown as Record<symbol, Promise<Blob> | undefined
  * Keeps a copy of the shared database as the first container left it — migrated, the knowledge
  * base and the content pages seeded, the pages indexed and the planner statistics taken: the
  * database a server writes in its first seconds (not its secret or lock file, which a server
- * creates when it opens a directory) — before any test adds rows. The preload calls it; data-dir.ts writes real servers' data directories from it.
+ * creates when it opens a directory) — before any test adds rows. The preload calls it;
+ * data-dir.ts writes real servers' data directories from it.
  */
 export async function keepSeededSnapshot(): Promise<void> {
   const { pglite } = await sharedDatabase()

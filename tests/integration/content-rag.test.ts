@@ -389,16 +389,17 @@ describe('published content the knowledge base lacks', () => {
     // Nothing pending, then one write to content (a draft nobody reads) and none to badges.
     await t.services.housekeeping.runJob('planner statistics')
     const before = await counts()
-    await db.asService((tx) =>
-      tx.query(
-        `insert into public.content (slug, kind, title, body, status) values ($1, 'page', 't', 'b', 'draft')`,
+    const [draft] = await db.asService((tx) =>
+      tx.query<{ id: string }>(
+        `insert into public.content (slug, kind, title, body, status) values ($1, 'page', 't', 'b', 'draft') returning id`,
         [`planner-${crypto.randomUUID()}`],
       ),
     )
+    if (draft) ids.push(draft.id)
     await t.services.housekeeping.runJob('planner statistics')
     const after = await counts()
     expect(typeof before.badges).toBe('number')
-    expect(after.content).toBe((before.content ?? 0) + 1)
+    expect(after.content).toBe(Number(before.content) + 1)
     expect(after.badges).toBe(before.badges)
     const [row] = await db.transaction((tx) =>
       tx.query<{ n: number }>(
