@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
+import { type BuildRole, claimBuild } from '@tests/helpers/run-build'
 import { MIGRATIONS_DIR } from '@/container'
 import { bootstrap } from '@/lib/db/bootstrap'
 import type { SqlDriver } from '@/lib/db/database'
@@ -16,13 +17,29 @@ export interface SharedDatabase {
 }
 
 // A brand-new PGlite takes seconds to initialize, so every test file shares one in-memory
-// instance per process (`bun test` runs every file in one; `bun run test`, each worker its files). Tests keep to their own
-// rows (fresh user ids) instead of resetting the database.
+// instance per process (`bun test` runs every file in one; `bun run test`, each worker its
+// files), and the workers of one run share one build of it (run-build.ts): one builds, the
+// others load its dumps. Tests keep to their own rows (fresh user ids) instead of resetting the
+// database.
 const KEY = Symbol.for('pilar.tests.sharedDatabase')
 const registry = globalThis as unknown as Record<symbol, Promise<SharedDatabase> | undefined>
 
 export function sharedDatabase(): Promise<SharedDatabase> {
-  registry[KEY] ??= (async () => {
+  registry[KEY] ??= openShared()
+  return registry[KEY]
+}
+
+async function openShared(): Promise<SharedDatabase> {
+  const role = await claimBuild()
+  roles[ROLE_KEY] = role
+  if (role.kind === 'loader') {
+    // Another worker of this run built it (run-build.ts): the same database, from its dumps.
+    pristine[PRISTINE_KEY] = Promise.resolve(role.built.pristine)
+    seeded[SEEDED_KEY] = Promise.resolve(role.built.seeded)
+    const driver = await openPglite(':memory:', { loadDataDir: role.built.seeded })
+    return { db: withRoles(driver), firstRun: role.built.firstRun, pglite: driver.pglite }
+  }
+  try {
     const driver = await openPglite(':memory:')
     // The brand-new cluster, before anything is created in it: the files every other fresh
     // in-memory database of this run starts from (PGlite's initdb costs seconds; a load, 0.3 s).
@@ -32,8 +49,19 @@ export function sharedDatabase(): Promise<SharedDatabase> {
     const db = withRoles(driver)
     const firstRun = await migrate(db, readMigrations(MIGRATIONS_DIR))
     return { db, firstRun, pglite: driver.pglite }
-  })()
-  return registry[KEY]
+  } catch (error) {
+    abandonSharedBuild()
+    throw error
+  }
+}
+
+const ROLE_KEY = Symbol.for('pilar.tests.buildRole')
+const roles = globalThis as unknown as Record<symbol, BuildRole | undefined>
+
+/** The preload failed: the other workers of the run stop waiting and build their own. */
+export function abandonSharedBuild(): void {
+  const role = roles[ROLE_KEY]
+  if (role?.kind === 'builder') role.abandon()
 }
 
 const PRISTINE_KEY = Symbol.for('pilar.tests.pristineCluster')
@@ -70,9 +98,13 @@ const seeded = globalThis as unknown as Record<symbol, Promise<Blob> | undefined
  * data-dir.ts writes real servers' data directories from it.
  */
 export async function keepSeededSnapshot(): Promise<void> {
-  const { pglite } = await sharedDatabase()
+  const { pglite, firstRun } = await sharedDatabase()
   seeded[SEEDED_KEY] ??= pglite.dumpDataDir('none')
-  await seeded[SEEDED_KEY]
+  const snapshot = await seeded[SEEDED_KEY]
+  const role = roles[ROLE_KEY]
+  const cluster = pristine[PRISTINE_KEY]
+  if (role?.kind === 'builder' && cluster)
+    await role.publish({ pristine: await cluster, seeded: snapshot, firstRun })
 }
 
 /** That copy (see `keepSeededSnapshot`), once the preload has made it. */

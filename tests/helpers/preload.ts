@@ -1,5 +1,5 @@
 import { testApp } from '@tests/helpers/app'
-import { keepSeededSnapshot, sharedDatabase } from '@tests/helpers/db'
+import { abandonSharedBuild, keepSeededSnapshot, sharedDatabase } from '@tests/helpers/db'
 
 // `bun test` preloads this once per run (bunfig.toml). Every file shares one in-memory PGlite,
 // and whichever test first touched it paid its cold start — seconds on a busy machine — inside
@@ -11,10 +11,16 @@ import { keepSeededSnapshot, sharedDatabase } from '@tests/helpers/db'
 // again (their work after "listening" measured 1.35 → 0.75 CPU-s for one that lives past 3 s);
 // the statistics they still take, as every restart does. first-start.test.ts sees a real start
 // index them.
-await sharedDatabase()
-const warm = await testApp()
-await warm.services.content.indexMissing(10)
-await warm.services.housekeeping.runJob('planner statistics')
-await warm.services.close()
-// Before any test writes: what real servers' data directories are made from (data-dir.ts).
-await keepSeededSnapshot()
+try {
+  await sharedDatabase()
+  const warm = await testApp()
+  await warm.services.content.indexMissing(10)
+  await warm.services.housekeeping.runJob('planner statistics')
+  await warm.services.close()
+  // Before any test writes: what real servers' data directories are made from (data-dir.ts),
+  // and what the other workers of a --parallel run load instead of building their own.
+  await keepSeededSnapshot()
+} catch (error) {
+  abandonSharedBuild()
+  throw error
+}

@@ -1,0 +1,119 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** What the preload builds: the brand-new cluster, the seeded database, what the migrations applied. */
+export interface Built {
+  pristine: Blob
+  seeded: Blob
+  firstRun: string[]
+}
+
+/**
+ * How this process gets the preload's database (db.ts):
+ * - `builder`: it builds, then `publish`es for the other workers of the run (or `abandon`s);
+ * - `loader`: another worker of the same run built it, and this is the result;
+ * - `alone`: not a `--parallel` worker (a serial `bun test`), or the builder failed: build here.
+ */
+export type BuildRole =
+  | { kind: 'builder'; publish(built: Built): Promise<void>; abandon(): void }
+  | { kind: 'loader'; built: Built }
+  | { kind: 'alone' }
+
+const PREFIX = 'pilar-test-build-'
+
+/** How long a worker waits for the builder before building for itself. */
+const WAIT_MS = 120_000
+
+// With `bun test --parallel=N` every worker ran PGlite's initdb, the migrations and the seeding
+// at once — the same ≈ 8 CPU-s N times over on 2 cores, at the start of the run. Instead the
+// workers of one run (children of one `bun test` coordinator) elect one builder by creating a
+// directory named after the coordinator (pid and start time, so a later run never finds it);
+// the others wait, then load its dumps (PGlite `loadDataDir`, ≈ 0.8 CPU-s). Files only (≈ 85 MB),
+// in the system temp dir, read by the others at their start; removed by the builder's exit
+// handler when it runs, else by the next run's builder.
+export async function claimBuild(): Promise<BuildRole> {
+  const run = coordinator()
+  if (!run) return { kind: 'alone' }
+  const dir = join(tmpdir(), `${PREFIX}${run}`)
+  try {
+    mkdirSync(dir)
+  } catch {
+    return waitFor(dir)
+  }
+  // Workers are stopped by their coordinator, so an exit handler is not enough: the builder also
+  // removes what earlier runs left (their coordinator gone), so at most one run's dumps remain.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  sweepEarlierRuns(run)
+  return {
+    kind: 'builder',
+    async publish({ pristine, seeded, firstRun }) {
+      writeFileSync(join(dir, 'pristine.tar'), new Uint8Array(await pristine.arrayBuffer()))
+      writeFileSync(join(dir, 'seeded.tar'), new Uint8Array(await seeded.arrayBuffer()))
+      writeFileSync(join(dir, 'first-run.json'), JSON.stringify(firstRun))
+      // Last, and atomically: a reader that sees `ready` finds every file whole.
+      writeFileSync(join(dir, 'ready.tmp'), '')
+      renameSync(join(dir, 'ready.tmp'), join(dir, 'ready'))
+    },
+    abandon() {
+      writeFileSync(join(dir, 'failed'), '')
+    },
+  }
+}
+
+async function waitFor(dir: string): Promise<BuildRole> {
+  const until = Date.now() + WAIT_MS
+  while (Date.now() < until) {
+    if (existsSync(join(dir, 'failed'))) break
+    if (existsSync(join(dir, 'ready'))) {
+      const read = (file: string) => readFileSync(join(dir, file))
+      return {
+        kind: 'loader',
+        built: {
+          pristine: new Blob([read('pristine.tar')]),
+          seeded: new Blob([read('seeded.tar')]),
+          firstRun: JSON.parse(read('first-run.json').toString()) as string[],
+        },
+      }
+    }
+    await Bun.sleep(25)
+  }
+  console.warn('the preload: no database from another worker of this run; building one here')
+  return { kind: 'alone' }
+}
+
+function sweepEarlierRuns(current: string): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(PREFIX)) continue
+    const run = name.slice(PREFIX.length)
+    const [pid] = run.split('-')
+    if (run !== current && processRun(Number(pid)) !== run) {
+      rmSync(join(tmpdir(), name), { recursive: true, force: true })
+    }
+  }
+}
+
+/** `<pid>-<start time>` of a live process, else undefined (gone, or not ours to read). */
+function processRun(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Field 22, the start time in clock ticks since boot: the fields after the command name.
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+    return startTime ? `${pid}-${startTime}` : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * `<pid>-<start time>` of the `bun test` coordinator when this process is one of its
+ * `--parallel` workers (Linux `/proc`), else undefined.
+ */
+function coordinator(): string | undefined {
+  try {
+    const self = readFileSync('/proc/self/cmdline', 'utf8').split('\0')
+    return self.includes('--test-worker') ? processRun(process.ppid) : undefined
+  } catch {
+    return undefined
+  }
+}
