@@ -102,9 +102,10 @@ export async function keepSeededSnapshot(): Promise<void> {
   seeded[SEEDED_KEY] ??= pglite.dumpDataDir('none')
   const snapshot = await seeded[SEEDED_KEY]
   const role = roles[ROLE_KEY]
+  if (role?.kind !== 'builder') return
   const cluster = pristine[PRISTINE_KEY]
-  if (role?.kind === 'builder' && cluster)
-    await role.publish({ pristine: await cluster, seeded: snapshot, firstRun })
+  if (!cluster) throw new Error('the shared database kept no copy of its new cluster')
+  await role.publish({ pristine: await cluster, seeded: snapshot, firstRun })
 }
 
 /** That copy (see `keepSeededSnapshot`), once the preload has made it. */

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -31,16 +40,20 @@ const WAIT_MS = 120_000
 // directory named after the coordinator (pid and start time, so a later run never finds it);
 // the others wait, then load its dumps (PGlite `loadDataDir`, ≈ 0.8 CPU-s). Files only (≈ 85 MB),
 // in the system temp dir, read by the others at their start; removed by the builder's exit
-// handler when it runs, else by the next run's builder.
+// handler when it runs, else by the next `--parallel` run's builder (on Linux). Anything
+// unexpected — another error, a directory not ours, a builder gone — and a worker builds its own.
 export async function claimBuild(): Promise<BuildRole> {
   const run = coordinator()
   if (!run) return { kind: 'alone' }
   const dir = join(tmpdir(), `${PREFIX}${run}`)
   try {
-    mkdirSync(dir)
-  } catch {
+    mkdirSync(dir, { mode: 0o700 })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !ours(dir)) return { kind: 'alone' }
     return waitFor(dir)
   }
+  // Who builds, so a waiting worker gives up as soon as the builder is gone.
+  writeFileSync(join(dir, 'builder'), processRun(process.pid) ?? '')
   // Workers are stopped by their coordinator, so an exit handler is not enough: the builder also
   // removes what earlier runs left (their coordinator gone), so at most one run's dumps remain.
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
@@ -56,41 +69,77 @@ export async function claimBuild(): Promise<BuildRole> {
       renameSync(join(dir, 'ready.tmp'), join(dir, 'ready'))
     },
     abandon() {
-      writeFileSync(join(dir, 'failed'), '')
+      // Best effort: this runs while another error is on its way out, which must stay the error.
+      try {
+        writeFileSync(join(dir, 'failed'), '')
+      } catch {}
     },
+  }
+}
+
+/** A directory of this user's, not a link: another local user cannot hand us their files. */
+function ours(dir: string): boolean {
+  try {
+    const stat = lstatSync(dir)
+    return stat.isDirectory() && stat.uid === process.getuid?.()
+  } catch {
+    return false
   }
 }
 
 async function waitFor(dir: string): Promise<BuildRole> {
   const until = Date.now() + WAIT_MS
   while (Date.now() < until) {
-    if (existsSync(join(dir, 'failed'))) break
     if (existsSync(join(dir, 'ready'))) {
-      const read = (file: string) => readFileSync(join(dir, file))
-      return {
-        kind: 'loader',
-        built: {
-          pristine: new Blob([read('pristine.tar')]),
-          seeded: new Blob([read('seeded.tar')]),
-          firstRun: JSON.parse(read('first-run.json').toString()) as string[],
-        },
+      try {
+        const read = (file: string) => readFileSync(join(dir, file))
+        return {
+          kind: 'loader',
+          built: {
+            pristine: new Blob([read('pristine.tar')]),
+            seeded: new Blob([read('seeded.tar')]),
+            firstRun: JSON.parse(read('first-run.json').toString()) as string[],
+          },
+        }
+      } catch {
+        break // removed under us (the builder exited): build here
       }
     }
+    if (existsSync(join(dir, 'failed')) || !builderAlive(dir)) break
     await Bun.sleep(25)
   }
   console.warn('the preload: no database from another worker of this run; building one here')
   return { kind: 'alone' }
 }
 
-function sweepEarlierRuns(current: string): void {
-  for (const name of readdirSync(tmpdir())) {
-    if (!name.startsWith(PREFIX)) continue
-    const run = name.slice(PREFIX.length)
-    const [pid] = run.split('-')
-    if (run !== current && processRun(Number(pid)) !== run) {
-      rmSync(join(tmpdir(), name), { recursive: true, force: true })
-    }
+/** False once the builder's process is gone (or its directory is); true while it may still be writing its name. */
+function builderAlive(dir: string): boolean {
+  if (!existsSync(dir)) return false
+  let builder: string
+  try {
+    builder = readFileSync(join(dir, 'builder'), 'utf8')
+  } catch {
+    return true
   }
+  if (builder === '') return true
+  const [pid] = builder.split('-')
+  return processRun(Number(pid)) === builder
+}
+
+function sweepEarlierRuns(current: string): void {
+  // Best effort: another run's builder may be sweeping the same directories.
+  try {
+    for (const name of readdirSync(tmpdir())) {
+      if (!name.startsWith(PREFIX)) continue
+      const run = name.slice(PREFIX.length)
+      const [pid] = run.split('-')
+      if (run !== current && processRun(Number(pid)) !== run) {
+        try {
+          rmSync(join(tmpdir(), name), { recursive: true, force: true })
+        } catch {}
+      }
+    }
+  } catch {}
 }
 
 /** `<pid>-<start time>` of a live process, else undefined (gone, or not ours to read). */
@@ -107,7 +156,9 @@ function processRun(pid: number): string | undefined {
 
 /**
  * `<pid>-<start time>` of the `bun test` coordinator when this process is one of its
- * `--parallel` workers (Linux `/proc`), else undefined.
+ * `--parallel` workers (Linux `/proc`), else undefined. Workers are told apart by Bun's internal
+ * `--test-worker` flag (not inherited by their children, unlike BUN_TEST_WORKER_ID); should it
+ * be renamed, every worker simply builds its own database again.
  */
 function coordinator(): string | undefined {
   try {
