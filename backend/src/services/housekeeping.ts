@@ -20,13 +20,19 @@ export class Housekeeping {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Every job, one after another in the order given: a later job sees what an earlier one wrote
+   * (the planner statistics come after the content index and the embeddings, so their writes
+   * are counted this hour, not the next). A failed job is logged and the next one still runs.
+   */
   async run(): Promise<void> {
-    const results = await Promise.allSettled(this.jobs.map((job) => job.run()))
-    for (const [i, result] of results.entries()) {
-      const job = this.jobs[i]?.name
-      if (result.status === 'rejected') this.logger.error({ err: result.reason, job }, 'housekeeping failed')
-      else if (Object.values(result.value).some((n) => n > 0))
-        this.logger.info({ job, ...result.value }, 'housekeeping')
+    for (const { name: job, run } of this.jobs) {
+      try {
+        const result = await run()
+        if (Object.values(result).some((n) => n > 0)) this.logger.info({ job, ...result }, 'housekeeping')
+      } catch (error) {
+        this.logger.error({ err: error, job }, 'housekeeping failed')
+      }
     }
   }
 
