@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { FakeSupabaseAuth } from '@tests/fakes/supabase-auth'
 import { signToken } from '@tests/fakes/tokens'
 import { spawnBenchServer } from '@tests/helpers/bench-server'
+import { procStatFields } from '@tests/helpers/proc-stat'
 import { redisAvailable, startRedis } from '@tests/helpers/redis-server'
 import pino from 'pino'
 import { newApp } from '@/app'
@@ -152,14 +153,8 @@ async function wrk(url: string, token?: string): Promise<{ rps: number; requests
  * processes taking turns on the cores, though not immune (caches, batching per event-loop tick).
  */
 function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
-  } catch {
-    return Number.NaN
-  }
+  const fields = procStatFields(pid)
+  return fields ? (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS : Number.NaN
 }
 const CLOCK_TICKS = Number(Bun.spawnSync(['getconf', 'CLK_TCK']).stdout.toString().trim()) || 100
 

@@ -10,6 +10,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { procStatFields } from '@tests/helpers/proc-stat'
 
 /** What the preload builds: the brand-new cluster, the seeded database, what the migrations applied. */
 export interface Built {
@@ -144,14 +145,9 @@ function sweepEarlierRuns(current: string): void {
 
 /** `<pid>-<start time>` of a live process, else undefined (gone, or not ours to read). */
 function processRun(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Field 22, the start time in clock ticks since boot: the fields after the command name.
-    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-    return startTime ? `${pid}-${startTime}` : undefined
-  } catch {
-    return undefined
-  }
+  // The start time, in clock ticks since boot: with the pid, unique for as long as the machine runs.
+  const startTime = procStatFields(pid)?.[19]
+  return startTime ? `${pid}-${startTime}` : undefined
 }
 
 /**

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { readFileSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { GENEROUS_LIMITS } from '@tests/helpers/app'
 import { preparedDataDir } from '@tests/helpers/data-dir'
 import { DB_SETUP_TIMEOUT_MS } from '@tests/helpers/db'
 import { freePort } from '@tests/helpers/ports'
+import { procStatFields } from '@tests/helpers/proc-stat'
 import { type ServerProcess, startServer } from '@tests/helpers/server-process'
 import { METRICS_TOKEN, openSlowUpload, waitForInFlight } from '@tests/helpers/slow-upload'
 
@@ -28,14 +29,8 @@ async function start(env: Record<string, string> = {}) {
 
 /** State and parent from /proc/<pid>/stat (Linux), or undefined once the pid is gone. */
 function procState(pid: number): { state: string; ppid: number } | undefined {
-  try {
-    // "pid (comm) S ppid …": comm may contain spaces, so split after its closing parenthesis.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return { state: state ?? '', ppid: Number(ppid) }
-  } catch {
-    return undefined
-  }
+  const fields = procStatFields(pid)
+  return fields && { state: fields[0] ?? '', ppid: Number(fields[1]) }
 }
 
 async function refusesConnections(baseUrl: string, withinMs: number): Promise<boolean> {

@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs'
+
+/**
+ * The fields of `/proc/<pid>/stat` (Linux) after the command name: index 0 is field 3 (state),
+ * 1 the parent, 11 and 12 utime and stime, 19 the start time. Undefined once the process is
+ * gone, or without /proc. The name is in parentheses and may hold spaces, so the split starts
+ * after its closing one.
+ */
+export function procStatFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  } catch {
+    return undefined
+  }
+}
