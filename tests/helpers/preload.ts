@@ -1,5 +1,10 @@
-import { testApp } from '@tests/helpers/app'
-import { abandonSharedBuild, keepSeededSnapshot, sharedDatabase } from '@tests/helpers/db'
+import { rerunInParallel } from '@tests/helpers/parallel-run'
+
+// A plain `bun test` becomes `bun run test` here (see parallel-run.ts); the rest is loaded only
+// by the run that stays, so the re-running process does not import the app first.
+await rerunInParallel()
+const { testApp } = await import('@tests/helpers/app')
+const { abandonSharedBuild, keepSeededSnapshot, sharedDatabase } = await import('@tests/helpers/db')
 
 // `bun test` preloads this once per run (bunfig.toml). Every file shares one in-memory PGlite,
 // and whichever test first touched it paid its cold start — seconds on a busy machine — inside
