@@ -61,7 +61,6 @@ import { TeamService } from '@/services/teams/service'
 import { TeamStore } from '@/services/teams/store'
 import { UsageRecorder } from '@/services/usage/recorder'
 import { UsageStore } from '@/services/usage/store'
-import { SupabaseAuthAdmin } from '@/services/users/auth-admin'
 import { UserService } from '@/services/users/service'
 import { UserStore } from '@/services/users/store'
 import packageJson from '../../package.json' with { type: 'json' }
@@ -179,7 +178,7 @@ export async function buildContainer(
   const lifecycle = new Lifecycle()
   const clock = overrides.clock ?? (() => new Date())
   // Everything that can fail at start-up runs before Redis connections exist, or closes them.
-  const verifier = overrides.verifier ?? createVerifier(config.auth, db, logger)
+  const verifier = overrides.verifier ?? (await createVerifier(config.auth, db, logger))
   const usersAreOurs = await ownsAuthUsers(db)
   // Local users live in our own auth.users; on Supabase's they would break every foreign key.
   if (verifier.mode === 'local' && !usersAreOurs) {
@@ -232,7 +231,9 @@ export async function buildContainer(
   // Completing an assessment awards its points in the completing transaction.
   const assessments = new AssessmentService(new AssessmentStore(db), questionBank, ledger)
   // Observed, so /ready can tell a start-up with the embedder down (too soon for its breaker).
-  const embedder = new ObservedEmbedder(overrides.embedder ?? createEmbedder(config.embeddings, logger))
+  const embedder = new ObservedEmbedder(
+    overrides.embedder ?? (await createEmbedder(config.embeddings, logger)),
+  )
   const knowledge = new KnowledgeService(new KnowledgeStore(db), embedder, logger)
   if (!overrides.skipKnowledgeInit) {
     if (applied.length > 0) logger.info('seeding the knowledge base: framework passages and their embeddings')
@@ -250,7 +251,7 @@ export async function buildContainer(
   const usage = new UsageRecorder(new UsageStore(db), logger)
   const llm: LlmRouter =
     overrides.llm ??
-    createLlmRouter(config.llm, logger, new CompositeTracer([metrics.llmRecorder(), usage], logger))
+    (await createLlmRouter(config.llm, logger, new CompositeTracer([metrics.llmRecorder(), usage], logger)))
   const breakerStats = (): BreakerStats[] => [
     ...(auth.verifier.breakerStats ? [auth.verifier.breakerStats()] : []),
     ...(knowledge.embedder.breakerStats ? [knowledge.embedder.breakerStats()] : []),
@@ -300,7 +301,7 @@ export async function buildContainer(
   // In Supabase mode deletion ends the auth user too (service-role key) or at least every session.
   const authAdmin =
     verifier.mode === 'supabase' && config.SUPABASE_URL
-      ? new SupabaseAuthAdmin({
+      ? new (await import('@/services/users/auth-admin')).SupabaseAuthAdmin({
           url: config.SUPABASE_URL,
           serviceRoleKey: config.SUPABASE_SERVICE_ROLE_KEY,
           anonKey: config.SUPABASE_ANON_KEY,

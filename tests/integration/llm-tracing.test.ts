@@ -7,8 +7,8 @@ import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
 import { fakeOpenAIRouter } from '@tests/helpers/llm'
 import { createLlmRouter } from '@/lib/llm/create-router'
+import { LangSmithTracer } from '@/lib/llm/langsmith-tracer'
 import type { LlmRouter } from '@/lib/llm/router'
-import { LangSmithTracer } from '@/lib/llm/tracing'
 import { createLogger, hashUserId } from '@/lib/log'
 
 const openai = new FakeOpenAI().start()
@@ -116,7 +116,7 @@ async function tracedUserMessage(router: LlmRouter, message: string) {
 
 test('by default (LANGSMITH_REDACT unset) runs carry lengths and keyed hashes, never the chat text', async () => {
   const message = `My scores were 87 and 12, please keep this private ${crypto.randomUUID()}`
-  const { run, sent } = await tracedUserMessage(configuredRouter(), message)
+  const { run, sent } = await tracedUserMessage(await configuredRouter(), message)
   const raw = JSON.stringify(langsmith.runs)
   expect(raw).not.toContain(message)
   expect(raw).not.toContain(openai.replyText)
@@ -137,9 +137,9 @@ test('by default (LANGSMITH_REDACT unset) runs carry lengths and keyed hashes, n
 test('a fingerprint is an HMAC under LANGSMITH_REDACT_KEY, not a plain SHA-256 a guess can confirm', async () => {
   const key = 'a-redaction-key-of-the-deployment'
   const score = 'I scored 87'
-  const first = await tracedUserMessage(configuredRouter({ LANGSMITH_REDACT_KEY: key }), score)
-  const second = await tracedUserMessage(configuredRouter({ LANGSMITH_REDACT_KEY: key }), score)
-  const unkeyed = await tracedUserMessage(configuredRouter(), score)
+  const first = await tracedUserMessage(await configuredRouter({ LANGSMITH_REDACT_KEY: key }), score)
+  const second = await tracedUserMessage(await configuredRouter({ LANGSMITH_REDACT_KEY: key }), score)
+  const unkeyed = await tracedUserMessage(await configuredRouter(), score)
   expect(first.sent?.content_hmac).not.toBe(sha256Prefix(score))
   expect(unkeyed.sent?.content_hmac).not.toBe(sha256Prefix(score))
   expect(first.sent?.content_hmac).toBe(keyedFingerprint(score, key).hmac)
@@ -153,7 +153,7 @@ test('a fingerprint is an HMAC under LANGSMITH_REDACT_KEY, not a plain SHA-256 a
 test('LANGSMITH_REDACT=false sends the messages and the answer as they are', async () => {
   langsmith.runs = []
   const message = `Send this one in full ${crypto.randomUUID()}`
-  const router = configuredRouter({ LANGSMITH_REDACT: 'false' })
+  const router = await configuredRouter({ LANGSMITH_REDACT: 'false' })
   expect((await chat(router, message)).status).toBe(200)
   await router.tracer.flush(5_000)
   const [run] = langsmith.runs as TracedRun[]

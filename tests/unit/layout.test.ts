@@ -113,4 +113,40 @@ describe('layout', () => {
     ])
     expect(cycles(withCycle).map((c) => c.sort())).toEqual([['a.ts', 'b.ts', 'c.ts']])
   })
+
+  test('a start-up imports no SDK before it is configured: each is reached from index.ts only through import()', () => {
+    // openai, @anthropic-ai/sdk, langsmith and supabase-js are ~0.2 CPU-s of every start-up,
+    // and the default (local) configuration uses none of them.
+    const transpiler = new Bun.Transpiler({ loader: 'ts' })
+    const known = new Set(files.map((f) => relative(SRC, f)))
+    const packages = new Set<string>()
+    const seen = new Set<string>()
+    const walk = (from: string) => {
+      if (seen.has(from)) return
+      seen.add(from)
+      // Static imports only (type-only ones are already gone): what loads when `from` loads.
+      for (const { path, kind } of transpiler.scanImports(readFileSync(join(SRC, from), 'utf8'))) {
+        if (kind !== 'import-statement') continue
+        const base = path.startsWith('@/')
+          ? path.slice(2)
+          : path.startsWith('.')
+            ? relative(SRC, resolve(dirname(join(SRC, from)), path))
+            : undefined
+        if (base === undefined) {
+          packages.add(
+            path.startsWith('@') ? path.split('/').slice(0, 2).join('/') : (path.split('/')[0] ?? path),
+          )
+          continue
+        }
+        const target = [base, `${base}.ts`, `${base}/index.ts`].find((candidate) => known.has(candidate))
+        if (target) walk(target)
+      }
+    }
+    walk('index.ts')
+    expect(seen.size).toBeGreaterThan(100)
+    expect(packages).toContain('hono')
+    for (const sdk of ['openai', '@anthropic-ai/sdk', 'langsmith', '@supabase/supabase-js']) {
+      expect(packages).not.toContain(sdk)
+    }
+  })
 })

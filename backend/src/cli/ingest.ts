@@ -81,7 +81,7 @@ try {
   await migrate(db, readMigrations(MIGRATIONS_DIR))
   const knowledge = new KnowledgeService(
     new KnowledgeStore(db),
-    createEmbedder(config.embeddings, logger),
+    await createEmbedder(config.embeddings, logger),
     logger,
   )
   const bar = new cliProgress.SingleBar(

@@ -1,6 +1,5 @@
 import { type LocalSecretOptions, resolveLocalSecret } from '@/lib/auth/local-secret'
 import { LocalVerifier } from '@/lib/auth/local-verifier'
-import { SupabaseVerifier } from '@/lib/auth/supabase-verifier'
 import type { TokenVerifier } from '@/lib/auth/types'
 import type { BreakerThresholds } from '@/lib/breaker'
 import type { Database } from '@/lib/db/database'
@@ -16,9 +15,17 @@ export interface VerifierOptions extends LocalSecretOptions {
   breaker: BreakerThresholds
 }
 
-/** Supabase Auth when SUPABASE_URL and a key are set, else local HS256 tokens. */
-export function createVerifier(options: VerifierOptions, db: Database, logger: Logger): TokenVerifier {
+/**
+ * Supabase Auth when SUPABASE_URL and a key are set, else local HS256 tokens. supabase-js is
+ * imported only in Supabase mode (it is a measurable part of a local start-up).
+ */
+export async function createVerifier(
+  options: VerifierOptions,
+  db: Database,
+  logger: Logger,
+): Promise<TokenVerifier> {
   if (options.supabaseUrl && options.supabaseApiKey) {
+    const { SupabaseVerifier } = await import('@/lib/auth/supabase-verifier')
     return new SupabaseVerifier(
       {
         url: options.supabaseUrl,

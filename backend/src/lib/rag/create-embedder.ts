@@ -1,6 +1,5 @@
 import type { BreakerThresholds } from '@/lib/breaker'
 import { LocalEmbedder } from '@/lib/llm/providers/local/embeddings'
-import { OpenAIEmbedder } from '@/lib/llm/providers/openai/embeddings'
 import type { Logger } from '@/lib/log'
 import type { Embedder } from '@/lib/rag/embedder'
 
@@ -15,9 +14,13 @@ export interface EmbedderOptions {
   breaker: BreakerThresholds
 }
 
-/** The configured embedder: OpenAI behind its breaker, or the offline local one. */
-export function createEmbedder(options: EmbedderOptions, logger: Logger): Embedder {
+/**
+ * The configured embedder: OpenAI behind its breaker, or the offline local one. The OpenAI SDK
+ * is imported only when it is the one configured (it is a measurable part of a start-up).
+ */
+export async function createEmbedder(options: EmbedderOptions, logger: Logger): Promise<Embedder> {
   if (options.provider === 'openai') {
+    const { OpenAIEmbedder } = await import('@/lib/llm/providers/openai/embeddings')
     const { apiKey, baseURL, embedModel } = options.openai
     return new OpenAIEmbedder(
       { apiKey, baseURL, model: embedModel, timeoutMs: EMBED_TIMEOUT_MS, breaker: options.breaker },
