@@ -7,7 +7,7 @@ import { handleError, handleNotFound } from '@/lib/errors/handler'
 import { accessLog } from '@/lib/http/access-log'
 import { cors } from '@/lib/http/cors'
 import { jsonBody } from '@/lib/http/json-body'
-import { apiRateLimit } from '@/lib/http/rate-limit'
+import { apiRateLimit, limitedNotFound } from '@/lib/http/rate-limit'
 import { VerifyGate } from '@/lib/http/verify-gate'
 import { adminRoutes } from '@/routes/admin'
 import { aiRoutes } from '@/routes/ai'
@@ -104,7 +104,7 @@ export function newApp(container: Container) {
   app.route('/', adminRoutes(access))
   registerDocs(app, container.version)
 
-  app.notFound(handleNotFound)
+  app.notFound(policies.api || policies.anon ? limitedNotFound(handleNotFound) : handleNotFound)
   app.onError(handleError)
   return app
 }

@@ -4,7 +4,10 @@ import { signToken } from '@tests/fakes/tokens'
 import { LOCAL_AUTH, newUser, type TestUser } from '@tests/helpers/auth'
 import { DB_SETUP_TIMEOUT_MS, sharedDatabase } from '@tests/helpers/db'
 import { type ServedApp, servedApp } from '@tests/helpers/serve'
+import { Hono } from 'hono'
 import { parseBearer, tokenKey } from '@/lib/auth/bearer'
+import { requireAuth } from '@/lib/http/auth'
+import { isPerUserLimit } from '@/lib/http/rate-limit'
 import { MemoryRateLimitStore } from '@/lib/ratelimit/memory-store'
 
 // Rate limits over a real socket (the client address comes from it) and in process (every
@@ -88,14 +91,26 @@ for (const [transport, sender] of TRANSPORTS) {
       expect(await app.services.metrics.rateLimitRejections()).toBe(2)
     })
 
-    test('a token on a route that reads none (unknown route) is limited by address, as anonymous', async () => {
-      const app = await serve({ RATE_LIMIT_ANON: '2' })
+    test('a token on a route that reads none (unknown route, or a known path with another method) is limited by address, as anonymous', async () => {
+      const app = await serve({ RATE_LIMIT_ANON: '2', RATE_LIMIT_API: '100' })
       const user = await newUser()
-      const codes: number[] = []
-      for (let i = 0; i < 4; i++) {
-        codes.push((await sender(app)('/api/v1/no-such-route', { headers: user.headers })).status)
-      }
-      expect(codes).toEqual([404, 404, 429, 429])
+      const send = sender(app)
+      const first = await send('/api/v1/no-such-route', { headers: user.headers })
+      expect(first.status).toBe(404)
+      expect(first.headers.get('RateLimit-Limit')).toBe('2')
+      expect(first.headers.get('RateLimit-Remaining')).toBe('1')
+      expect(first.headers.get('X-Request-Id')).not.toBeNull()
+      const second = await send('/api/v1/auth/me', { method: 'PUT', headers: user.headers })
+      expect(second.status).toBe(404)
+      expect(second.headers.get('RateLimit-Remaining')).toBe('0')
+      const refused = await send('/api/v1/no-such-route', { headers: user.headers })
+      expect(refused.status).toBe(429)
+      expect(refused.headers.get('Retry-After')).not.toBeNull()
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED')
+      // The same token on a real route spends the user's quota, not the address's spent one.
+      const me = await send('/api/v1/auth/me', { headers: user.headers })
+      expect(me.status).toBe(200)
+      expect(me.headers.get('RateLimit-Limit')).toBe('100')
     })
 
     test('/ready is limited per address and no longer says what a store failure does', async () => {
@@ -414,3 +429,35 @@ function perAddress(app: ServedApp, send: Send) {
     },
   }
 }
+
+/**
+ * The `/api` routes (method and path) none of whose handlers is a per-user limit: a request with
+ * a token passes the `/api` limit (rate-limit.ts apiRateLimit), so on such a route it would not
+ * be limited at all.
+ */
+function routesWithoutPerUserLimit(app: {
+  routes: { method: string; path: string; handler: unknown }[]
+}): string[] {
+  const endpoints = new Map<string, unknown[]>()
+  for (const route of app.routes) {
+    if (!route.path.startsWith('/api/') || route.path.endsWith('*') || route.method === 'ALL') continue
+    const key = `${route.method} ${route.path}`
+    endpoints.set(key, [...(endpoints.get(key) ?? []), route.handler])
+  }
+  return [...endpoints].filter(([, handlers]) => !handlers.some(isPerUserLimit)).map(([key]) => key)
+}
+
+describe('the route table', () => {
+  test('every /api route has an auth middleware that spends the per-user limit, so no token skips the limits', async () => {
+    const app = await serve({})
+    expect(app.app.routes.filter((r) => r.path.startsWith('/api/')).length).toBeGreaterThan(70)
+    expect(routesWithoutPerUserLimit(app.app)).toEqual([])
+  })
+
+  test('the check finds a route without one (so the test above can fail)', () => {
+    const probe = new Hono()
+    probe.get('/api/v1/limited', requireAuth(), (c) => c.text('ok'))
+    probe.get('/api/v1/open', (c) => c.text('ok'))
+    expect(routesWithoutPerUserLimit(probe)).toEqual(['GET /api/v1/open'])
+  })
+})
