@@ -61,6 +61,7 @@ import { TeamService } from '@/services/teams/service'
 import { TeamStore } from '@/services/teams/store'
 import { UsageRecorder } from '@/services/usage/recorder'
 import { UsageStore } from '@/services/usage/store'
+import type { SupabaseAuthAdmin } from '@/services/users/auth-admin'
 import { UserService } from '@/services/users/service'
 import { UserStore } from '@/services/users/store'
 import packageJson from '../../package.json' with { type: 'json' }
@@ -198,6 +199,29 @@ export async function buildContainer(
     }
   }
   const questionBank = await QuestionBank.load(db)
+  // Built before Redis connects: the SDKs they need load here (import(), only when configured),
+  // and a failure must not leave connections open.
+  let embedder: ObservedEmbedder
+  let usage: UsageRecorder
+  let llm: LlmRouter
+  let SupabaseAdmin: typeof SupabaseAuthAdmin | undefined
+  try {
+    // Observed, so /ready can tell a start-up with the embedder down (too soon for its breaker).
+    embedder = new ObservedEmbedder(overrides.embedder ?? (await createEmbedder(config.embeddings, logger)))
+    // Usage records ride along with the metrics tracer (and LangSmith, when on), off the request path.
+    usage = new UsageRecorder(new UsageStore(db), logger)
+    llm =
+      overrides.llm ??
+      (await createLlmRouter(config.llm, logger, new CompositeTracer([metrics.llmRecorder(), usage], logger)))
+    // In Supabase mode deletion ends the auth user too (see authAdmin below).
+    SupabaseAdmin =
+      verifier.mode === 'supabase'
+        ? (await import('@/services/users/auth-admin')).SupabaseAuthAdmin
+        : undefined
+  } catch (error) {
+    if (ownsDb) await rawDb.close()
+    throw error
+  }
   const { url: redisUrl, commandTimeoutMs } = config.redis
   const openRedis = (url: string, name: string) =>
     new RedisConnection(url, name, logger, { commandTimeoutMs })
@@ -230,10 +254,6 @@ export async function buildContainer(
   const levels = new LevelCatalog(ledgerStore)
   // Completing an assessment awards its points in the completing transaction.
   const assessments = new AssessmentService(new AssessmentStore(db), questionBank, ledger)
-  // Observed, so /ready can tell a start-up with the embedder down (too soon for its breaker).
-  const embedder = new ObservedEmbedder(
-    overrides.embedder ?? (await createEmbedder(config.embeddings, logger)),
-  )
   const knowledge = new KnowledgeService(new KnowledgeStore(db), embedder, logger)
   if (!overrides.skipKnowledgeInit) {
     if (applied.length > 0) logger.info('seeding the knowledge base: framework passages and their embeddings')
@@ -247,11 +267,6 @@ export async function buildContainer(
     }
   }
   embedder.started()
-  // Usage records ride along with the metrics tracer (and LangSmith, when on), off the request path.
-  const usage = new UsageRecorder(new UsageStore(db), logger)
-  const llm: LlmRouter =
-    overrides.llm ??
-    (await createLlmRouter(config.llm, logger, new CompositeTracer([metrics.llmRecorder(), usage], logger)))
   const breakerStats = (): BreakerStats[] => [
     ...(auth.verifier.breakerStats ? [auth.verifier.breakerStats()] : []),
     ...(knowledge.embedder.breakerStats ? [knowledge.embedder.breakerStats()] : []),
@@ -300,8 +315,8 @@ export async function buildContainer(
   )
   // In Supabase mode deletion ends the auth user too (service-role key) or at least every session.
   const authAdmin =
-    verifier.mode === 'supabase' && config.SUPABASE_URL
-      ? new (await import('@/services/users/auth-admin')).SupabaseAuthAdmin({
+    SupabaseAdmin && config.SUPABASE_URL
+      ? new SupabaseAdmin({
           url: config.SUPABASE_URL,
           serviceRoleKey: config.SUPABASE_SERVICE_ROLE_KEY,
           anonKey: config.SUPABASE_ANON_KEY,

@@ -113,6 +113,33 @@ for (const [transport, sender] of TRANSPORTS) {
       expect(me.headers.get('RateLimit-Limit')).toBe('100')
     })
 
+    test('writes with a token that match no route, and POST /teams/{id} for an id other than join, spend the address quota too', async () => {
+      const app = await serve({ RATE_LIMIT_ANON: '3', RATE_LIMIT_API: '100' })
+      const user = await newUser()
+      const send = sender(app)
+      const post = (path: string) =>
+        send(path, {
+          method: 'POST',
+          headers: { ...user.headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ code: 'ABCD-1234' }),
+        })
+      const unknown = await post('/api/v1/no-such-route')
+      expect(unknown.status).toBe(404)
+      expect(unknown.headers.get('RateLimit-Remaining')).toBe('2')
+      // Served as POST /teams/{id}: its "no such route" comes before its auth middleware.
+      const notJoin = await post(`/api/v1/teams/${crypto.randomUUID()}`)
+      expect(notJoin.status).toBe(404)
+      expect(notJoin.headers.get('RateLimit-Limit')).toBe('3')
+      expect(notJoin.headers.get('RateLimit-Remaining')).toBe('1')
+      expect((await post('/api/v1/no-such-route')).status).toBe(404)
+      expect((await post('/api/v1/no-such-route')).status).toBe(429)
+      expect((await post(`/api/v1/teams/${crypto.randomUUID()}`)).status).toBe(429)
+      // The real join spends the user's own quota.
+      const join = await post('/api/v1/teams/join')
+      expect(join.status).toBe(404) // no team has that code
+      expect(join.headers.get('RateLimit-Limit')).toBe('100')
+    })
+
     test('/ready is limited per address and no longer says what a store failure does', async () => {
       const app = await serve({ RATE_LIMIT_ANON: '2' })
       const send = sender(app)

@@ -34,19 +34,22 @@ describe('a plain `bun test` runs the suite in workers, as `bun run test` does',
   })
 
   test('which runs are re-run, and with what', () => {
+    const bun = process.execPath
     const plain = ['bun', 'test', '']
-    expect(parallelCommand(plain, {}, FLAGS)).toEqual(['bun', 'test', ...FLAGS])
-    // Files, filters and reporters are passed on as given, after the suite's flags.
-    expect(parallelCommand(['bun', 'test', 'tests/unit', '-t', 'cache', ''], {}, FLAGS)).toEqual([
-      'bun',
+    expect(parallelCommand(plain, {}, FLAGS)).toEqual([bun, 'test', ...FLAGS])
+    // Files, filters and reporters are passed on as given, after the suite's flags (an empty
+    // argument too: only the NUL that ends /proc/self/cmdline is dropped).
+    expect(parallelCommand(['bun', 'test', 'tests/unit', '-t', '', 'x', ''], {}, FLAGS)).toEqual([
+      bun,
       'test',
       ...FLAGS,
       'tests/unit',
       '-t',
-      'cache',
+      '',
+      'x',
     ])
-    // Already parallel, a worker, watch and hot modes, isolation asked for, the opt-out: as they are.
-    for (const flag of [
+    // Already parallel, a worker, watch and hot modes, isolation asked for, a debugger: as they are.
+    const flags = [
       '--parallel',
       '--parallel=2',
       '--test-worker',
@@ -54,11 +57,17 @@ describe('a plain `bun test` runs the suite in workers, as `bun run test` does',
       '--hot',
       '--isolate',
       '--no-isolate',
-    ]) {
+    ]
+    for (const flag of [...flags, '--inspect', '--inspect-brk', '--inspect-wait=9229']) {
       expect(parallelCommand(['bun', 'test', flag, ''], {}, FLAGS)).toBeUndefined()
     }
+    // A Bun option before `test` would be lost in the re-run.
+    expect(parallelCommand(['bun', '--smol', 'test', ''], {}, FLAGS)).toBeUndefined()
     expect(parallelCommand(plain, { BUN_TEST_WORKER_ID: '1' }, FLAGS)).toBeUndefined()
     expect(parallelCommand(plain, { PILAR_TEST_SERIAL: '1' }, FLAGS)).toBeUndefined()
+    // The re-run itself, and a package.json whose test script names no workers: never again.
+    expect(parallelCommand(plain, { PILAR_TEST_RERUN: '1' }, FLAGS)).toBeUndefined()
+    expect(parallelCommand(plain, {}, ['--bail'])).toBeUndefined()
     expect(parallelCommand(['bun', 'run', 'x.ts', ''], {}, FLAGS)).toBeUndefined()
   })
 

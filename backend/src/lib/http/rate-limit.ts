@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import { matchedRoutes } from 'hono/route'
 import type { AuthUser } from '@/lib/auth/types'
 import { ApiError } from '@/lib/errors/api-error'
 import { clientIp, ipSubject } from '@/lib/http/client-ip'
@@ -96,37 +97,66 @@ export function unwrapped(handler: unknown): unknown {
 
 const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/')
 
+// The methods app.ts reads a body for (bodyLimit buffers a chunked one before the route runs).
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+function routeLimitsPerUser(c: Context): boolean {
+  for (const route of matchedRoutes(c)) if (isPerUserLimit(route.handler)) return true
+  return false
+}
+
 /**
  * The one `/api/*` limit (app.ts), so every request is limited exactly once. A request with a
- * token passes through: every `/api` route has an auth middleware that spends the user's `api`
- * quota (on a cache hit before any work, on a miss right after verification; app.test.ts walks
- * the route table for one without), and one that matches no route spends its address's `anon`
- * quota in the not-found handler (`limitedNotFound`). Anything else spends its address's
- * `anon` quota here, before any work. Deciding by the header alone, rather than by scanning the
- * request's matched routes for such a middleware, keeps ~0.6 µs off every authenticated request.
+ * token passes through to the route's auth middleware, which spends the user's `api` quota (on
+ * a cache hit before any work, on a miss right after verification): every `/api` route has
+ * one (rate-limit.test.ts walks the route table for a route without). Which route that is, is
+ * known only by scanning the request's matched routes (~0.6 µs), so only writes pay for the
+ * scan — their body is read before the route runs, and one that matches no route spends its
+ * address's quota here, before that. A read with a token that matches no route spends it in
+ * the not-found handler (`limitedNotFound`), where nothing has been read. A request without a
+ * token spends its address's `anon` quota here, before any work.
  */
 export function apiRateLimit(): MiddlewareHandler<HttpEnv> {
   const anonymous = rateLimit({ policy: 'anon', key: 'ip' })
   // Not async: the pass-through for authenticated requests adds no promise of its own.
   return function apiRateLimit(c, next) {
-    if (c.req.header('authorization') !== undefined) return next()
+    if (
+      c.req.header('authorization') !== undefined &&
+      (!BODY_METHODS.has(c.req.method) || routeLimitsPerUser(c))
+    ) {
+      return next()
+    }
     return anonymous(c, next)
   }
 }
 
 /**
- * Wraps `app.notFound`: a request with a token that matched no `/api` route (which
- * `apiRateLimit` let through) spends its address's `anon` quota here, as an anonymous one
- * would have — a 429 once it is spent, else the 404 with the limit headers.
+ * Spends the address's `anon` quota for a request with a token that reached no route's auth
+ * middleware: a 429 once it is spent, else the limit headers on the answer to come. For the
+ * not-found handler below, and for a route's own "no such route" answer given before its auth
+ * middleware (routes/teams/join.ts).
+ */
+export async function spendAsAnonymous<E extends HttpEnv>(c: Context<E>): Promise<void> {
+  const found = spend(c, 'anon', ipKey(c))
+  const outcome = found instanceof Promise ? await found : found
+  if (outcome) for (const [name, value] of Object.entries(limitHeaders(outcome))) c.header(name, value)
+}
+
+/**
+ * Wraps `app.notFound`: a read with a token that matched no `/api` route (which `apiRateLimit`
+ * let through) spends its address's `anon` quota here, as an anonymous one would have. Writes
+ * spent theirs in `apiRateLimit` already.
  */
 export function limitedNotFound<E extends HttpEnv>(
   notFound: (c: Context<E>) => Response | Promise<Response>,
 ): (c: Context<E>) => Promise<Response> {
   return async function limitedNotFound(c) {
-    if (isApiPath(c.req.path) && c.req.header('authorization') !== undefined) {
-      const found = spend(c, 'anon', ipKey(c))
-      const outcome = found instanceof Promise ? await found : found
-      if (outcome) for (const [name, value] of Object.entries(limitHeaders(outcome))) c.header(name, value)
+    if (
+      isApiPath(c.req.path) &&
+      !BODY_METHODS.has(c.req.method) &&
+      c.req.header('authorization') !== undefined
+    ) {
+      await spendAsAnonymous(c)
     }
     return notFound(c)
   }

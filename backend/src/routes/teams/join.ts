@@ -5,6 +5,7 @@ import { requireAuth } from '@/lib/http/auth'
 import type { HttpEnv } from '@/lib/http/context'
 import { guards } from '@/lib/http/middleware'
 import { jsonRequest, jsonResponse } from '@/lib/http/openapi'
+import { spendAsAnonymous } from '@/lib/http/rate-limit'
 import { errorResponses } from '@/lib/http/schemas'
 import type { Router } from '@/routes/router'
 import { BODY_ERRORS, TEAM_ERRORS, TeamSchema, teamRoute } from '@/routes/teams/schemas'
@@ -33,10 +34,13 @@ const route = createRoute({
  * Hono's RegExpRouter (about twice the trie router's throughput, see operations.test.ts) cannot
  * hold a static `/teams/join` beside `/teams/:id/…` routes. So the route is documented at its
  * real path and served as `POST /teams/{id}`, answering only for the id `join` — anything else
- * there is the usual unknown-route 404, before auth or the body are looked at.
+ * there is the usual unknown-route 404, before auth (the body checks of every write have run).
+ * Its auth middleware never runs then, so a request with a token spends its address's quota
+ * here, as on any unknown route.
  */
 const onlyJoin = createMiddleware<HttpEnv>(async function onlyJoin(c, next) {
   if (c.req.param('id') !== 'join') {
+    if (c.req.header('authorization') !== undefined) await spendAsAnonymous(c)
     throw new ApiError('NOT_FOUND', { message: `No route for ${c.req.method} ${c.req.path}` })
   }
   await next()
