@@ -7,7 +7,7 @@ import { handleError, handleNotFound } from '@/lib/errors/handler'
 import { accessLog } from '@/lib/http/access-log'
 import { cors } from '@/lib/http/cors'
 import { jsonBody } from '@/lib/http/json-body'
-import { apiRateLimit, limitedNotFound } from '@/lib/http/rate-limit'
+import { apiRateLimit, limitedNotFound, spendForRefusedBody } from '@/lib/http/rate-limit'
 import { VerifyGate } from '@/lib/http/verify-gate'
 import { adminRoutes } from '@/routes/admin'
 import { aiRoutes } from '@/routes/ai'
@@ -59,10 +59,11 @@ export function newApp(container: Container) {
   app.use('/api/*', cors({ origins: config.http.corsOrigins }))
   // Local accounts (local auth only; in Supabase mode /auth/v1 is not mounted: 404).
   if (container.localAccounts) app.use('/auth/v1/*', localAuthCors(config.http.corsOrigins))
-  // Every API request is limited once: here per client address when it is anonymous (before
-  // its body is read), or per user by the route's auth middleware — which runs after the body
-  // checks below, so a request with a token meets the size and JSON checks first (they cost
-  // no more than answering it).
+  // Every API request is limited once (CORS answers preflights before this): here per client
+  // address when it is anonymous (before its body is read), or per user by the route's auth
+  // middleware — which runs after the body checks below, so a request with a token meets the
+  // size and JSON checks first, and one they refuse spends its address's quota instead
+  // (spendForRefusedBody; see rate-limit.ts for the rest).
   const { policies } = container.rateLimiter
   if (policies.api || policies.anon) app.use('/api/*', apiRateLimit())
   // Body checks are registered for the methods that carry bodies only, so the router never
@@ -77,7 +78,8 @@ export function newApp(container: Container) {
     // and the outer middleware still adds X-Request-Id and the CORS headers.
     bodyLimit({
       maxSize: bodyLimitBytes,
-      onError: () => {
+      onError: async (c) => {
+        await spendForRefusedBody(c)
         throw new ApiError('PAYLOAD_TOO_LARGE', {
           message: `The request body is larger than ${bodyLimitBytes} bytes`,
         })

@@ -201,15 +201,15 @@ export async function buildContainer(
   const questionBank = await QuestionBank.load(db)
   // Built before Redis connects: the SDKs they need load here (import(), only when configured),
   // and a failure must not leave connections open.
+  // Usage records ride along with the metrics tracer (and LangSmith, when on), off the request
+  // path; its flush timer is stopped wherever start-up fails from here on.
+  const usage = new UsageRecorder(new UsageStore(db), logger)
   let embedder: ObservedEmbedder
-  let usage: UsageRecorder
   let llm: LlmRouter
   let SupabaseAdmin: typeof SupabaseAuthAdmin | undefined
   try {
     // Observed, so /ready can tell a start-up with the embedder down (too soon for its breaker).
     embedder = new ObservedEmbedder(overrides.embedder ?? (await createEmbedder(config.embeddings, logger)))
-    // Usage records ride along with the metrics tracer (and LangSmith, when on), off the request path.
-    usage = new UsageRecorder(new UsageStore(db), logger)
     llm =
       overrides.llm ??
       (await createLlmRouter(config.llm, logger, new CompositeTracer([metrics.llmRecorder(), usage], logger)))
@@ -219,6 +219,7 @@ export async function buildContainer(
         ? (await import('@/services/users/auth-admin')).SupabaseAuthAdmin
         : undefined
   } catch (error) {
+    usage.stop()
     if (ownsDb) await rawDb.close()
     throw error
   }
@@ -260,6 +261,7 @@ export async function buildContainer(
     try {
       await knowledge.init()
     } catch (error) {
+      usage.stop()
       redisListener?.close()
       redis?.close()
       if (ownsDb) await rawDb.close()

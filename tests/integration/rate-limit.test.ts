@@ -140,6 +140,34 @@ for (const [transport, sender] of TRANSPORTS) {
       expect(join.headers.get('RateLimit-Limit')).toBe('100')
     })
 
+    test('a write with a token that the body checks refuse (415, 400, 413) spends the address quota, as it never reaches auth', async () => {
+      const app = await serve({ RATE_LIMIT_ANON: '3', RATE_LIMIT_API: '100', BODY_LIMIT_BYTES: '1024' })
+      const junk = { authorization: 'Bearer made.up.token' }
+      const send = sender(app)
+      const wrongType = await send('/api/v1/auth/logout', {
+        method: 'POST',
+        // Declared, as on the wire: an in-process request carries no framing header of its own.
+        headers: { ...junk, 'content-type': 'text/plain', 'content-length': '5' },
+        body: 'hello',
+      })
+      expect(wrongType.status).toBe(415)
+      expect(wrongType.headers.get('RateLimit-Remaining')).toBe('2')
+      const createTeam = (body: string) =>
+        send('/api/v1/teams', {
+          method: 'POST',
+          headers: { ...junk, 'content-type': 'application/json' },
+          body,
+        })
+      const badJson = await createTeam('{"name":')
+      expect(badJson.status).toBe(400)
+      expect(badJson.headers.get('RateLimit-Remaining')).toBe('1')
+      const tooLarge = await createTeam(JSON.stringify({ name: 'x'.repeat(2_000) }))
+      expect(tooLarge.status).toBe(413)
+      expect(tooLarge.headers.get('RateLimit-Remaining')).toBe('0')
+      const refused = await createTeam('{"name":')
+      expect(refused.status).toBe(429)
+    })
+
     test('/ready is limited per address and no longer says what a store failure does', async () => {
       const app = await serve({ RATE_LIMIT_ANON: '2' })
       const send = sender(app)

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { ApiError } from '@/lib/errors/api-error'
 import type { HttpEnv } from '@/lib/http/context'
+import { spendForRefusedBody } from '@/lib/http/rate-limit'
 import { endpointPattern } from '@/lib/http/route'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i
@@ -25,6 +26,7 @@ export function jsonBody(): MiddlewareHandler<HttpEnv> {
     const isJson = contentType !== undefined && JSON_TYPE.test(contentType)
     if (!isJson && !hasBody(c.req.raw)) return next()
     if (!isJson) {
+      await spendForRefusedBody(c)
       throw new ApiError('UNSUPPORTED_MEDIA_TYPE', {
         message: `Request bodies must be application/json, not ${contentType?.split(';')[0] || 'an unspecified type'}`,
       })
@@ -36,6 +38,7 @@ export function jsonBody(): MiddlewareHandler<HttpEnv> {
     try {
       JSON.parse(text)
     } catch {
+      await spendForRefusedBody(c)
       throw new ApiError('INVALID_JSON')
     }
     return next()

@@ -143,6 +143,16 @@ export async function spendAsAnonymous<E extends HttpEnv>(c: Context<E>): Promis
 }
 
 /**
+ * For the body checks (app.ts's bodyLimit, json-body.ts), before they refuse a write: one with a
+ * token that `apiRateLimit` let through to its route's auth middleware never gets there, so it
+ * spends its address's `anon` quota here instead (a 429 once that is spent) — otherwise a made-up
+ * token would send bodies to be buffered and refused without limit.
+ */
+export async function spendForRefusedBody<E extends HttpEnv>(c: Context<E>): Promise<void> {
+  if (c.req.header('authorization') !== undefined && routeLimitsPerUser(c)) await spendAsAnonymous(c)
+}
+
+/**
  * Wraps `app.notFound`: a read with a token that matched no `/api` route (which `apiRateLimit`
  * let through) spends its address's `anon` quota here, as an anonymous one would have. Writes
  * spent theirs in `apiRateLimit` already.
