@@ -199,21 +199,20 @@ export async function buildContainer(
     }
   }
   const questionBank = await QuestionBank.load(db)
-  // Built before Redis connects: the SDKs they need load here (import(), only when configured),
-  // and a failure must not leave connections open.
   // Usage records ride along with the metrics tracer (and LangSmith, when on), off the request
   // path; its flush timer is stopped wherever start-up fails from here on.
   const usage = new UsageRecorder(new UsageStore(db), logger)
   let embedder: ObservedEmbedder
   let llm: LlmRouter
   let SupabaseAdmin: typeof SupabaseAuthAdmin | undefined
+  // Built before Redis connects: the SDKs they need load here (import(), only when configured),
+  // and a failure must not leave connections open.
   try {
     // Observed, so /ready can tell a start-up with the embedder down (too soon for its breaker).
     embedder = new ObservedEmbedder(overrides.embedder ?? (await createEmbedder(config.embeddings, logger)))
     llm =
       overrides.llm ??
       (await createLlmRouter(config.llm, logger, new CompositeTracer([metrics.llmRecorder(), usage], logger)))
-    // In Supabase mode deletion ends the auth user too (see authAdmin below).
     SupabaseAdmin =
       verifier.mode === 'supabase'
         ? (await import('@/services/users/auth-admin')).SupabaseAuthAdmin

@@ -32,9 +32,7 @@ export function parallelCommand(
   env: Record<string, string | undefined>,
   flags: string[],
 ): string[] | undefined {
-  if (env.PILAR_TEST_SERIAL === '1' || env.BUN_TEST_WORKER_ID !== undefined || env[RERUN] === '1') {
-    return undefined
-  }
+  if (serialByEnvironment(env)) return undefined
   const at = cmdline.indexOf('test')
   if (at !== 1) return undefined
   // /proc/self/cmdline ends with a NUL, so the split's last element is empty; any other empty
@@ -56,12 +54,17 @@ export function parallelCommand(
 /** Set on the re-run, so it never re-runs itself (whatever package.json says). */
 const RERUN = 'PILAR_TEST_RERUN'
 
+/** The opt-out, a worker of a parallel run, or the re-run itself. */
+const serialByEnvironment = (env: Record<string, string | undefined>) =>
+  env.PILAR_TEST_SERIAL === '1' || env.BUN_TEST_WORKER_ID !== undefined || env[RERUN] === '1'
+
 /**
  * Re-runs a serial `bun test` in workers and exits with its status (signals are passed on, so
  * Ctrl-C or a CI timeout stops the workers too); returns when this run stays serial.
  */
 export async function rerunInParallel(): Promise<void> {
-  if (process.env.PILAR_TEST_SERIAL === '1' || process.env.BUN_TEST_WORKER_ID !== undefined) return
+  // Decided before package.json is read: workers and the re-run never need it.
+  if (serialByEnvironment(process.env)) return
   let cmdline: string[]
   let flags: string[]
   try {
