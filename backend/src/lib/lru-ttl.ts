@@ -1,11 +1,14 @@
 /**
  * A bounded map whose entries expire: least recently used first out when full, and an entry
  * past its `expiresAt` is never returned. A JavaScript Map keeps insertion order, so "touch"
- * is delete-and-reinsert and the oldest key is the first one. Time is passed in by the caller,
- * which reads its clock once per request.
+ * is delete-and-reinsert and the oldest key is the first one — skipped when the key is already
+ * the last one (a client's requests in a row: one lookup instead of three map operations, the
+ * order the same). Time is passed in by the caller, which reads its clock once per request.
  */
 export class LruTtl<V> {
   readonly #map = new Map<string, { value: V; expiresAt: number }>()
+  /** The key last put at the end of `#map` (its most recently used), or undefined. */
+  #newest: string | undefined
 
   constructor(
     readonly maxEntries: number,
@@ -21,9 +24,15 @@ export class LruTtl<V> {
   get(key: string, now: number): V | undefined {
     const entry = this.#map.get(key)
     if (!entry) return undefined
-    this.#map.delete(key)
-    if (entry.expiresAt <= now) return undefined
-    this.#map.set(key, entry)
+    if (entry.expiresAt <= now) {
+      this.delete(key)
+      return undefined
+    }
+    if (key !== this.#newest) {
+      this.#map.delete(key)
+      this.#map.set(key, entry)
+      this.#newest = key
+    }
     return entry.value
   }
 
@@ -36,9 +45,11 @@ export class LruTtl<V> {
       this.onEvict?.()
     }
     this.#map.set(key, { value, expiresAt })
+    this.#newest = key
   }
 
   delete(key: string): boolean {
+    if (key === this.#newest) this.#newest = undefined
     return this.#map.delete(key)
   }
 
@@ -47,7 +58,7 @@ export class LruTtl<V> {
     let count = 0
     for (const [key, entry] of this.#map) {
       if (matches(entry.value)) {
-        this.#map.delete(key)
+        this.delete(key)
         count++
       }
     }
@@ -58,6 +69,7 @@ export class LruTtl<V> {
   clear(): number {
     const count = this.#map.size
     this.#map.clear()
+    this.#newest = undefined
     return count
   }
 }
