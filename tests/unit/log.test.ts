@@ -68,4 +68,56 @@ describe('log lines censor credentials', () => {
     logger.info(line, 'request')
     expect(lines[0]).toMatchObject(line)
   })
+
+  test("a child logger's bindings and objects interpolated into the message are censored too", () => {
+    const { logger, lines } = capture()
+    logger.child({ password: 'child-pw', headers: { authorization: 'Bearer child' } }).info('bound')
+    logger.info('as %o', { token: 'interpolated-o', kept: 1 })
+    logger.info({ a: 1 }, 'as %j', { password: 'interpolated-j' })
+    expect(lines[0]).toMatchObject({ password: '[redacted]', headers: { authorization: '[redacted]' } })
+    expect(lines[1]?.msg).toContain('[redacted]')
+    expect(lines[2]?.msg).toContain('[redacted]')
+    expect(JSON.stringify(lines)).not.toMatch(/child-pw|Bearer child|interpolated/)
+  })
+
+  test('a value is judged by what it writes: a Headers object, a class with toJSON', () => {
+    const { logger, lines } = capture()
+    class Account {
+      password = 'class-pw'
+      apiKey = 'hidden-by-toJSON'
+      toJSON() {
+        return { kind: 'account', token: 'from-toJSON' }
+      }
+    }
+    logger.info({
+      headers: new Headers({ authorization: 'Bearer in-headers', accept: 'json' }),
+      account: new Account(),
+    })
+    expect(lines[0]).toMatchObject({
+      headers: { authorization: '[redacted]', accept: 'json' },
+      account: { kind: 'account', token: '[redacted]' },
+    })
+    expect(JSON.stringify(lines)).not.toMatch(/in-headers|class-pw|hidden-by-toJSON|from-toJSON/)
+  })
+
+  test('err that is not an Error: written, never thrown, never changed in place', () => {
+    const { logger, lines } = capture()
+    const plain = { token: 'plain', params: ['secret-param'], code: 'X' }
+    const frozen = Object.freeze({ password: 'frozen-pw' })
+    expect(() => {
+      logger.warn({ err: 'boom' }, 'a string')
+      logger.warn({ err: 42 }, 'a number')
+      logger.warn({ err: null }, 'null')
+      logger.warn({ err: plain }, 'an object')
+      logger.warn({ err: frozen }, 'a frozen object')
+    }).not.toThrow()
+    expect(lines.map((line) => line.err)).toEqual([
+      'boom',
+      42,
+      null,
+      { token: '[redacted]', code: 'X' },
+      { password: '[redacted]' },
+    ])
+    expect(plain).toEqual({ token: 'plain', params: ['secret-param'], code: 'X' })
+  })
 })
