@@ -50,8 +50,8 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
  * message and stack).
  *
  * Why not pino's `redact` option: with a wildcard path (`*.token`) it runs its redactor on every
- * value of every line, strings included, parsing each path again each time — measured at ≈ 7 %
- * of the server's CPU under load, ≈ 0.5 µs per logged field (docs/decisions.md).
+ * value of every line, strings included, parsing each path again each time — ≈ 7.5 % of the
+ * server's CPU samples in a profile under wrk (docs/decisions.md).
  */
 export function censorCredentials(line: Record<string, unknown>): Record<string, unknown> {
   let out: Record<string, unknown> | undefined
