@@ -7,6 +7,7 @@ import { handleError, handleNotFound } from '@/lib/errors/handler'
 import { accessLog } from '@/lib/http/access-log'
 import { cors } from '@/lib/http/cors'
 import { jsonBody } from '@/lib/http/json-body'
+import { inSeries } from '@/lib/http/middleware'
 import { apiRateLimit, limitedNotFound, spendForRefusedBody } from '@/lib/http/rate-limit'
 import { VerifyGate } from '@/lib/http/verify-gate'
 import { adminRoutes } from '@/routes/admin'
@@ -56,16 +57,16 @@ export function newApp(container: Container) {
   })
   app.use(accessLog(container.logger, container.metrics))
   app.use(secureHeaders())
-  app.use('/api/*', cors({ origins: config.http.corsOrigins }))
-  // Local accounts (local auth only; in Supabase mode /auth/v1 is not mounted: 404).
-  if (container.localAccounts) app.use('/auth/v1/*', localAuthCors(config.http.corsOrigins))
   // Every API request is limited once (CORS answers preflights before this): here per client
   // address when it is anonymous (before its body is read), or per user by the route's auth
   // middleware — which runs after the body checks below, so a request with a token meets the
   // size and JSON checks first, and one they refuse spends its address's quota instead
-  // (spendForRefusedBody; see rate-limit.ts for the rest).
+  // (spendForRefusedBody; see rate-limit.ts for the rest). CORS and this limit are one layer.
   const { policies } = container.rateLimiter
-  if (policies.api || policies.anon) app.use('/api/*', apiRateLimit())
+  const apiCors = cors({ origins: config.http.corsOrigins })
+  app.use('/api/*', policies.api || policies.anon ? inSeries(apiCors, apiRateLimit()) : apiCors)
+  // Local accounts (local auth only; in Supabase mode /auth/v1 is not mounted: 404).
+  if (container.localAccounts) app.use('/auth/v1/*', localAuthCors(config.http.corsOrigins))
   // Body checks are registered for the methods that carry bodies only, so the router never
   // runs them for GET — most of the traffic (each middleware layer costs microseconds).
   const { bodyLimitBytes } = config.http

@@ -60,6 +60,17 @@ describe('admin users', () => {
     expect((await call(user, 'GET', '/admin/users')).status).toBe(403)
   })
 
+  test('a non-admin’s 403 still shows the per-user limit the request spent', async () => {
+    const user = await seen('limited.')
+    const before = await t.request('/api/v1/auth/me', { headers: user.headers })
+    const refused = await t.request('/api/v1/admin/users', { headers: user.headers })
+    expect(refused.status).toBe(403)
+    expect(Number(refused.headers.get('ratelimit-remaining'))).toBe(
+      Number(before.headers.get('ratelimit-remaining')) - 1,
+    )
+    expect(refused.headers.get('ratelimit-limit')).toBe(before.headers.get('ratelimit-limit'))
+  })
+
   test('refusals: non-admins 403, unknown user 404, bad role or extra field 400, nothing changed', async () => {
     const user = await seen('plain.')
     const other = await seen('other.')

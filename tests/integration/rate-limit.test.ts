@@ -33,6 +33,7 @@ const DEFAULT_LIMITS = {
 }
 
 const PUBLIC_ROUTE = '/api/v1/rag/connections'
+const ORIGIN = 'https://app.example.com'
 type Send = (path: string, init?: RequestInit) => Promise<Response>
 const TRANSPORTS = [
   ['over a socket', (app: ServedApp): Send => app.fetch],
@@ -89,6 +90,24 @@ for (const [transport, sender] of TRANSPORTS) {
       expect(health.status).toBe(200)
       expect(health.headers.get('RateLimit-Limit')).toBeNull()
       expect(await app.services.metrics.rateLimitRejections()).toBe(2)
+    })
+
+    test('a 429 carries the CORS headers, Vary and X-Request-Id, so a browser app can read it', async () => {
+      const app = await serve({ RATE_LIMIT_ANON: '1', RATE_LIMIT_API: '1', CORS_ORIGINS: ORIGIN })
+      const send = sender(app)
+      const user = await newUser()
+      const headers = { origin: ORIGIN }
+      // Anonymous (refused by the /api layer that also writes CORS), then per user (by the route's).
+      for (const init of [{ headers }, { headers: { ...headers, ...user.headers } }]) {
+        expect((await send('/api/v1/auth/me', init)).status).toBe(init.headers === headers ? 401 : 200)
+        const refused = await send('/api/v1/auth/me', init)
+        expect(refused.status).toBe(429)
+        expect(refused.headers.get('access-control-allow-origin')).toBe(ORIGIN)
+        expect(refused.headers.get('access-control-expose-headers')).toContain('Retry-After')
+        expect(refused.headers.get('vary')).toBe('Origin')
+        expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+        expect(refused.headers.get('ratelimit-remaining')).toBe('0')
+      }
     })
 
     test('a token on a route that reads none (unknown route, or a known path with another method) is limited by address, as anonymous', async () => {
@@ -287,6 +306,19 @@ for (const [transport, sender] of TRANSPORTS) {
       const me = await sender(app)('/api/v1/auth/me', { headers: alice.headers })
       expect(me.status).toBe(200)
       expect(me.headers.get('RateLimit-Limit')).toBe('1000000')
+    })
+
+    test('the other way round: when the api limit is the tighter one, its headers are shown', async () => {
+      const app = await serve({ RATE_LIMIT_API: '5', RATE_LIMIT_AI: '100' })
+      const user = await newUser()
+      const analyzed = await sender(app)('/api/v1/ai/analyze-content', {
+        method: 'POST',
+        headers: { ...user.headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'Our team shares credit and speaks up openly.' }),
+      })
+      expect(analyzed.status).toBe(200)
+      expect(analyzed.headers.get('RateLimit-Limit')).toBe('5')
+      expect(analyzed.headers.get('RateLimit-Remaining')).toBe('4')
     })
   })
 

@@ -254,6 +254,10 @@ async function exportOf(user: TestUser) {
   expect(response.headers.get('content-disposition')).toMatch(
     /^attachment; filename="pilar-export-\d{4}-\d{2}-\d{2}\.json"$/,
   )
+  // A streamed answer still carries what every answer does (it once lost them: a bare Response).
+  expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  expect(response.headers.get('ratelimit-remaining')).toMatch(/^\d+$/)
+  expect(response.headers.get('vary')).toBe('Origin')
   // Read piece by piece, as a client would: the body arrives in many chunks, not one.
   const reader = (response.body as ReadableStream<Uint8Array>).getReader()
   const decoder = new TextDecoder()

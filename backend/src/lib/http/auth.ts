@@ -1,9 +1,9 @@
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler, Next } from 'hono'
 import type { Authenticator, AuthUser } from '@/lib/auth/types'
 import { ApiError } from '@/lib/errors/api-error'
 import { DomainError } from '@/lib/errors/domain'
 import type { HttpEnv } from '@/lib/http/context'
-import { ipKey, limitsPerUser, rateLimited, showLimit, spend } from '@/lib/http/rate-limit'
+import { ipKey, limitsPerUser, rateLimited, showLimit, shown, spend } from '@/lib/http/rate-limit'
 import type { Outcome, RateLimiter } from '@/lib/ratelimit/limiter'
 
 /** What the auth middleware puts on the context: handlers behind it read a typed `c.get('user')`. */
@@ -106,14 +106,16 @@ async function refused<E extends HttpEnv>(
   return new ApiError('UNAUTHORIZED', { message, headers: WWW_AUTHENTICATE })
 }
 
+// The three below are not async, and show the limit before the handler (see showLimit): a
+// cached token on the memory store passes without a promise of its own — this is every
+// authenticated request.
+
 /** 401 unless the request carries a valid bearer token; sets `user`. */
 export function requireAuth(): MiddlewareHandler<HttpEnv & AuthEnv> {
   return limitsPerUser(
-    marked('required', async function requireAuth(c, next) {
+    marked('required', function requireAuth(c, next) {
       const found = authenticate(c)
-      const limit = found instanceof Promise ? await found : found
-      await next()
-      if (limit) showLimit(c, limit)
+      return found instanceof Promise ? found.then((limit) => shown(c, limit, next)) : shown(c, found, next)
     }),
   )
 }
@@ -124,26 +126,30 @@ export function requireAuth(): MiddlewareHandler<HttpEnv & AuthEnv> {
  */
 export function optionalAuth(): MiddlewareHandler<HttpEnv & MaybeAuthEnv> {
   return limitsPerUser(
-    marked('optional', async function optionalAuth(c, next) {
-      const found = c.req.header('authorization') === undefined ? null : authenticate(c)
-      const limit = found instanceof Promise ? await found : found
-      await next()
-      if (limit) showLimit(c, limit)
+    marked('optional', function optionalAuth(c, next) {
+      if (c.req.header('authorization') === undefined) return next()
+      const found = authenticate(c)
+      return found instanceof Promise ? found.then((limit) => shown(c, limit, next)) : shown(c, found, next)
     }),
   )
 }
 
 /** 401 without a valid token, 403 unless the user's server-controlled role is admin; sets `user`. */
 export function requireAdmin(): MiddlewareHandler<HttpEnv & AuthEnv> {
+  // The limit is shown on the 403 too: the request spent it.
+  const admitted = (c: Context<HttpEnv & AuthEnv>, limit: Outcome, next: Next) => {
+    if (limit) showLimit(c, limit)
+    if (c.get('user').role !== 'admin') {
+      throw new ApiError('FORBIDDEN', { message: 'This needs the admin role' })
+    }
+    return next()
+  }
   return limitsPerUser(
-    marked('admin', async function requireAdmin(c, next) {
+    marked('admin', function requireAdmin(c, next) {
       const found = authenticate(c)
-      const limit = found instanceof Promise ? await found : found
-      if (c.get('user').role !== 'admin') {
-        throw new ApiError('FORBIDDEN', { message: 'This needs the admin role' })
-      }
-      await next()
-      if (limit) showLimit(c, limit)
+      return found instanceof Promise
+        ? found.then((limit) => admitted(c, limit, next))
+        : admitted(c, found, next)
     }),
   )
 }

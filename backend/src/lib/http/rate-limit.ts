@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler, Next } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import type { AuthUser } from '@/lib/auth/types'
 import { ApiError } from '@/lib/errors/api-error'
@@ -9,20 +9,29 @@ import { POLICY_NAMES, type PolicyName } from '@/lib/ratelimit/policies'
 
 export type Decided = NonNullable<Outcome>
 
+// `RateLimit-Remaining` as written so far for a request, kept on its context under a symbol
+// rather than with `c.set`: a fifth entry in Hono's per-request variable map (it grows then)
+// measured at about 0.6 µs of an authenticated request, in process.
+const SHOWN = Symbol('rateLimitShown')
+type Shown = Context & { [SHOWN]?: number }
+
 /**
- * Writes the `RateLimit-*` headers of `outcome` on the response, unless a policy with fewer
- * requests remaining already did: the client sees the limit it will hit first.
+ * Writes the `RateLimit-*` headers of `outcome` for the answer to come, unless a policy with
+ * fewer requests remaining already did: the client sees the limit it will hit first. Called
+ * before the handler: `c.header` then writes onto the headers the answer is built from (an
+ * error's too), so no middleware has to wait for the handler to write them afterwards.
  */
-export function showLimit(c: Context, outcome: Decided): void {
-  const headers = c.res.headers
-  const shown = headers.get('RateLimit-Remaining')
-  if (shown !== null && Number(shown) <= outcome.remaining) return
-  headers.set('RateLimit-Limit', String(outcome.limit))
-  headers.set('RateLimit-Remaining', String(outcome.remaining))
-  headers.set('RateLimit-Reset', String(Math.ceil(outcome.resetMs / 1000)))
+export function showLimit<E extends HttpEnv>(c: Context<E>, outcome: Decided): void {
+  const context = c as Shown
+  const shown = context[SHOWN]
+  if (shown !== undefined && shown <= outcome.remaining) return
+  context[SHOWN] = outcome.remaining
+  c.header('RateLimit-Limit', String(outcome.limit))
+  c.header('RateLimit-Remaining', String(outcome.remaining))
+  c.header('RateLimit-Reset', String(Math.ceil(outcome.resetMs / 1000)))
 }
 
-/** The `RateLimit-*` headers of `outcome` (showLimit writes the same three in place). */
+/** The `RateLimit-*` headers of `outcome` (showLimit writes the same three). */
 function limitHeaders(outcome: Decided): Record<string, string> {
   return {
     'RateLimit-Limit': String(outcome.limit),
@@ -139,7 +148,7 @@ export function apiRateLimit(): MiddlewareHandler<HttpEnv> {
 export async function spendAsAnonymous<E extends HttpEnv>(c: Context<E>): Promise<void> {
   const found = spend(c, 'anon', ipKey(c))
   const outcome = found instanceof Promise ? await found : found
-  if (outcome) for (const [name, value] of Object.entries(limitHeaders(outcome))) c.header(name, value)
+  if (outcome) showLimit(c, outcome)
 }
 
 /**
@@ -183,6 +192,12 @@ export interface RateLimitOptions {
 
 type UserEnv = HttpEnv & { Variables: { user?: AuthUser } }
 
+/** Shows `outcome`'s limit (when there is one) on the answer, then lets the request on. */
+export function shown<E extends HttpEnv>(c: Context<E>, outcome: Outcome, next: Next): Promise<void> {
+  if (outcome) showLimit(c, outcome)
+  return next()
+}
+
 // Every route-level limit this module made, so the OpenAPI document can declare the route's 429
 // by identity (a renamed or wrapped function would otherwise silently drop it).
 const ROUTE_LIMITS = new WeakSet<object>()
@@ -205,11 +220,10 @@ export function rateLimit({ policy, key }: RateLimitOptions): MiddlewareHandler<
           if (!user) throw new Error('a per-user rate limit needs an auth middleware before it')
           return user.idHash
         }
-  const middleware: MiddlewareHandler<UserEnv> = async function rateLimit(c, next) {
+  // Not async: on the memory store a request passes without a promise of its own.
+  const middleware: MiddlewareHandler<UserEnv> = function rateLimit(c, next) {
     const found = spend(c, policy, subjectOf(c))
-    const outcome = found instanceof Promise ? await found : found
-    await next()
-    if (outcome) showLimit(c, outcome)
+    return found instanceof Promise ? found.then((outcome) => shown(c, outcome, next)) : shown(c, found, next)
   }
   ROUTE_LIMITS.add(middleware)
   return middleware

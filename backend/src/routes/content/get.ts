@@ -48,7 +48,8 @@ export const registerGetContent = (router: Router) =>
   router.openapi(route, async (c) => {
     // What a shared cache holds for an anonymous reader (a 404 for a draft) must not be served to
     // an admin, whose answer differs.
-    c.header('Vary', 'Authorization')
+    // Appended: the CORS layer has already written `Vary: Origin`.
+    c.header('Vary', 'Authorization', { append: true })
     // Until an item is found: a 404 (a draft, for now) is not kept by caches once it is published.
     c.header('Cache-Control', 'no-store')
     const known = entityTags(c.req.valid('header')['if-none-match'])

@@ -47,6 +47,7 @@ export const registerListContent = (router: Router) =>
     // shared cache, whatever it is configured to keep.
     const published = (query.status ?? 'published') === 'published'
     c.header('Cache-Control', published ? 'public, max-age=60' : 'private, no-store')
-    c.header('Vary', 'Authorization')
+    // Appended: the CORS layer has already written `Vary: Origin`.
+    c.header('Vary', 'Authorization', { append: true })
     return c.json(await c.get('services').content.list(c.get('user'), query), 200)
   })

@@ -36,13 +36,12 @@ export const registerExportMyData = (router: Router) =>
         await chunks.return(undefined)
       },
     })
-    // A streamed JSON body: @hono/zod-openapi types a JSON response as c.json's only.
-    return new Response(body, {
-      status: 200,
-      headers: {
-        'content-type': 'application/json; charset=utf-8',
-        'content-disposition': `attachment; filename="${filename}"`,
-        'cache-control': 'no-store',
-      },
+    // A streamed JSON body: @hono/zod-openapi types a JSON response as c.json's only. Through
+    // c.body, not a bare Response: the headers written before the handler (X-Request-Id, the
+    // rate limit, CORS) are on the answer only when the context builds it.
+    return c.body(body, 200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-disposition': `attachment; filename="${filename}"`,
+      'cache-control': 'no-store',
     }) as never
   })
