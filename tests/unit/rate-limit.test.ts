@@ -150,3 +150,40 @@ describe('fail open or closed, per policy', () => {
     expect(outcomes(true)).toEqual({ api: 'closed', anon: 'closed', ai: 'closed', auth_failures: 'closed' })
   })
 })
+
+describe('RateLimiter keys', () => {
+  const limits = { api: 3, anon: 2, ai: 20, auth_failures: 30, ingest: 10, ready: 300 }
+  const newLimiter = (store: RateLimitStore) =>
+    new RateLimiter(store, policiesFrom({ enabled: true, windowSeconds: 60, limits, failClosed: false }), {
+      logger: createLogger('silent'),
+      recorder: { rejected() {}, storeFailure() {} },
+    })
+
+  test('one key per policy and subject, the same across the reuse bound: a subject keeps its count', () => {
+    const keys: string[] = []
+    const memory = new MemoryRateLimitStore(100_000)
+    const recording: RateLimitStore = {
+      kind: 'memory',
+      check(key, limit, windowMs, consume) {
+        keys.push(key)
+        return memory.check(key, limit, windowMs, consume)
+      },
+      close() {},
+    }
+    const limiter = newLimiter(recording)
+    const remaining = (name: 'api' | 'anon', subject: string) => {
+      const outcome = limiter.check(name, subject)
+      if (outcome instanceof Promise || !outcome) throw new Error('expected a decision')
+      return outcome.remaining
+    }
+    expect(remaining('api', 'alice')).toBe(2)
+    // The same subject under another policy is another quota.
+    expect(remaining('anon', 'alice')).toBe(1)
+    // More subjects than the limiter keeps keys for: alice's key is rebuilt, and still hers.
+    for (let i = 0; i < 10_001; i++) limiter.check('api', `user-${i}`)
+    expect(remaining('api', 'alice')).toBe(1)
+    expect(remaining('api', 'alice')).toBe(0)
+    const alices = [...new Set(keys.filter((key) => key.endsWith(':alice')))]
+    expect(alices).toEqual(['pilar:rl:api:3/60000:alice', 'pilar:rl:anon:2/60000:alice'])
+  })
+})

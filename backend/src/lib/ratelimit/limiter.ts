@@ -21,6 +21,8 @@ export interface RateLimiterOptions {
 }
 
 const KEY_PREFIX = 'pilar:rl'
+/** Subjects per policy whose store key is kept for reuse (≈ 100 bytes each). */
+const MAX_CACHED_KEYS = 10_000
 
 /**
  * Applies the configured policies through one store. When the store cannot answer (Redis down
@@ -30,8 +32,8 @@ const KEY_PREFIX = 'pilar:rl'
  */
 export class RateLimiter {
   #lastWarning = Number.NEGATIVE_INFINITY
-  /** Each policy's key prefix, built once rather than per request. */
-  readonly #prefixes = new Map<PolicyName, string>()
+  /** Each policy's key prefix and the store keys built from it (see `#keyOf`). */
+  readonly #keys = new Map<PolicyName, { prefix: string; bySubject: Map<string, string> }>()
 
   constructor(
     readonly store: RateLimitStore,
@@ -41,8 +43,28 @@ export class RateLimiter {
     for (const policy of Object.values(policies)) {
       // The limit is part of the key: state written under another configuration (a rolling
       // deploy, a changed limit) would otherwise be read with the wrong interval.
-      this.#prefixes.set(policy.name, `${KEY_PREFIX}:${policy.name}:${policy.limit}/${policy.windowMs}:`)
+      const prefix = `${KEY_PREFIX}:${policy.name}:${policy.limit}/${policy.windowMs}:`
+      this.#keys.set(policy.name, { prefix, bySubject: new Map() })
     }
+  }
+
+  /**
+   * The store key of `subject` under a policy: the same string each time for the same subject.
+   * A key built per request is a new string that the store's map must flatten and hash again —
+   * measured at ≈ 0.5 µs of a cached `/auth/me` in process (three runs each way) — while a
+   * reused one has its hash already. Bounded: the map starts over once it holds
+   * MAX_CACHED_KEYS subjects (a flood of new addresses costs one insert each, nothing more).
+   */
+  #keyOf(name: PolicyName, subject: string): string {
+    // Set in the constructor for every configured policy, and only those reach here.
+    const keys = this.#keys.get(name) as { prefix: string; bySubject: Map<string, string> }
+    let key = keys.bySubject.get(subject)
+    if (key === undefined) {
+      if (keys.bySubject.size >= MAX_CACHED_KEYS) keys.bySubject.clear()
+      key = keys.prefix + subject
+      keys.bySubject.set(subject, key)
+    }
+    return key
   }
 
   /** Checks (and with `consume`, spends) one unit of `policy` for `subject`. */
@@ -51,7 +73,7 @@ export class RateLimiter {
     if (!policy) return null
     let answer: Decision | Promise<Decision>
     try {
-      answer = this.store.check(this.#prefixes.get(name) + subject, policy.limit, policy.windowMs, consume)
+      answer = this.store.check(this.#keyOf(name, subject), policy.limit, policy.windowMs, consume)
     } catch (error) {
       return this.#storeFailed(policy, error)
     }
