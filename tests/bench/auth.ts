@@ -20,7 +20,7 @@ import { createLogger } from '@/lib/log'
 
 /**
  * bun run bench auth [--users 1000] [--per-user 20] [--part abc] [--rounds 8] [--seconds 2]
- *                [--stores 'limiter off,memory,redis'] [--instances 2]
+ *                [--stores 'limiter off,memory,redis'] [--instances 2] [--health-token]
  *
  * (a) Users × requests within the TTL against the fake Supabase Auth at 50 ms latency, through
  *     the real app and supabase-js: upstream calls and latency, cached (TTL 60 s) vs uncached
@@ -39,6 +39,9 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '2' },
     stores: { type: 'string', default: 'limiter off,memory,redis' },
     instances: { type: 'string', default: '2' },
+    // (b) only: send the same Authorization header to /health as to /auth/me, so the two
+    // requests differ only in their path (part (c) always does); off by default.
+    'health-token': { type: 'boolean', default: false },
   },
 })
 const ROUNDS_B = Number(args.rounds)
@@ -242,7 +245,7 @@ function reportB(samples: { name: string; health: Sample[]; me: Sample[] }[]) {
   const ratiosOf = (s: { health: Sample[]; me: Sample[] }) =>
     s.me.map((m, i) => m.rps / (s.health[i]?.rps ?? Number.NaN))
   console.log(
-    `(b) the real server, wrk -t1 -c32, ${ROUNDS_B} alternating rounds of ${ROUND_SECONDS} s per endpoint, ${INSTANCES} process(es) per configuration (target: memory me/health ≥ 0.85)`,
+    `(b) the real server, wrk -t1 -c32, ${ROUNDS_B} alternating rounds of ${ROUND_SECONDS} s per endpoint, ${INSTANCES} process(es) per configuration${args['health-token'] ? ', /health sent the same Authorization header' : ''} (target: memory me/health ≥ 0.85)`,
   )
   console.log(
     '                 req/s: /health   /auth/me   me/health (range)   of medians   per process   server CPU µs/request: /health  /auth/me  difference',
@@ -302,7 +305,8 @@ async function partB() {
           const server = servers[i]
           const s = seen[i]
           if (!server || !s) continue
-          const health = () => measure(server.pid, `${server.base}/health`)
+          const health = () =>
+            measure(server.pid, `${server.base}/health`, args['health-token'] ? token : undefined)
           const me = () => measure(server.pid, `${server.base}/api/v1/auth/me`, token)
           if (round % 2 === 0) {
             s.health.push(await health())
