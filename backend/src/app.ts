@@ -75,8 +75,8 @@ export function newApp(container: Container) {
     '/api/*',
     // The one body limit (Bun's own cap is out of the way, see index.ts): a declared
     // Content-Length is refused before anything is read, a chunked body once its bytes pass the
-    // limit, so at most BODY_LIMIT_BYTES is ever held. Thrown, so the 413 is the API's JSON error
-    // and the outer middleware still adds X-Request-Id and the CORS headers.
+    // limit, so at most BODY_LIMIT_BYTES is ever held. Thrown, so the 413 is the API's JSON error,
+    // with the X-Request-Id and CORS headers written before it.
     bodyLimit({
       maxSize: bodyLimitBytes,
       onError: async (c) => {

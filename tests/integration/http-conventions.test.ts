@@ -291,7 +291,11 @@ describe('errors once the client has gone', () => {
     await Bun.sleep(10)
     client.abort()
     const response = await pending
-    return { status: response.status, lines: t.logs.filter((l) => l.request_id === requestId) }
+    return {
+      status: response.status,
+      requestId: response.headers.get('x-request-id'),
+      lines: t.logs.filter((l) => l.request_id === requestId),
+    }
   }
 
   test('a bug after the client hung up is logged at error level as the bug it is, not as a 499', async () => {
@@ -321,8 +325,11 @@ describe('errors once the client has gone', () => {
       '/api/v1/test/abort-error',
       '/api/v1/test/abort-wrapped',
     ]) {
-      const { status, lines } = await hangUp(path, `gone-${path.length}-${path.at(-1)}`)
+      const id = `gone-${path.length}-${path.at(-1)}`
+      const { status, requestId, lines } = await hangUp(path, id)
       expect(status).toBe(499)
+      // Answered through the context like any other, though nobody may read it.
+      expect(requestId).toBe(id)
       expect(lines.find((l) => l.msg === 'client closed the request')).toMatchObject({ level: 'info' })
       expect(lines.find((l) => l.msg === 'request')).toMatchObject({ status: 499, level: 'info' })
       expect(lines.some((l) => l.msg === 'unhandled error')).toBe(false)

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
 import type { z } from 'zod'
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '@/lib/db/errors'
 import { ApiError, errorBody } from '@/lib/errors/api-error'
@@ -82,7 +82,9 @@ export function handleError<E extends HttpEnv>(err: Error, c: Context<E>) {
   // answer, and nothing failed on our side. 499 is the de-facto "client closed request".
   if (isClientAbort(err, c.req.raw.signal)) {
     logger?.info({ request_id: c.get('requestId'), err }, 'client closed the request')
-    return new Response(null, { status: 499 })
+    // Through the context, like every answer: it keeps the headers written before the handler.
+    // (499 is no status Hono's types list.)
+    return c.body(null, 499 as StatusCode)
   }
   logger?.error(
     { request_id: c.get('requestId'), err },

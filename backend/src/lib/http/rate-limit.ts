@@ -17,14 +17,15 @@ type Shown = Context & { [SHOWN]?: number }
 
 /**
  * Writes the `RateLimit-*` headers of `outcome` for the answer to come, unless a policy with
- * fewer requests remaining already did: the client sees the limit it will hit first. Called
- * before the handler: `c.header` then writes onto the headers the answer is built from (an
- * error's too), so no middleware has to wait for the handler to write them afterwards.
+ * fewer requests remaining already did: the client sees the limit it will hit first (on a tie,
+ * the one written last: a route's own policy over the `/api` one). Called before the handler:
+ * `c.header` then writes onto the headers the answer is built from (an error's too), so no
+ * middleware has to wait for the handler to write them afterwards.
  */
 export function showLimit<E extends HttpEnv>(c: Context<E>, outcome: Decided): void {
   const context = c as Shown
-  const shown = context[SHOWN]
-  if (shown !== undefined && shown <= outcome.remaining) return
+  const least = context[SHOWN]
+  if (least !== undefined && least < outcome.remaining) return
   context[SHOWN] = outcome.remaining
   c.header('RateLimit-Limit', String(outcome.limit))
   c.header('RateLimit-Remaining', String(outcome.remaining))
@@ -54,7 +55,7 @@ export function rateLimited(outcome: Decided, message?: string): ApiError {
 }
 
 /**
- * Spends one unit of `policy` for `subject`: the outcome to show after the handler, or a thrown
+ * Spends one unit of `policy` for `subject`: the outcome to show (`showLimit`), or a thrown
  * 429. The memory store answers synchronously, so only a real promise is awaited (this runs on
  * every request, and each `await` of a plain value still costs a microtask).
  */
