@@ -59,6 +59,14 @@ async function burst(send: () => Promise<Response>, count: number, concurrency =
 }
 const count = (codes: number[], status: number) => codes.filter((s) => s === status).length
 
+/** One call of an AI route (limited by both the `api` and the `ai` policy). */
+const analyzeContent = (send: Send, user: TestUser) =>
+  send('/api/v1/ai/analyze-content', {
+    method: 'POST',
+    headers: { ...user.headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ content: 'Our team shares credit and speaks up openly.' }),
+  })
+
 /** A JWT-shaped token nobody signed: refused by verification (not by its shape). */
 const garbageToken = (user: TestUser) => `${user.token.slice(0, -8)}${crypto.randomUUID().slice(0, 8)}`
 
@@ -287,12 +295,7 @@ for (const [transport, sender] of TRANSPORTS) {
     test('each user has their own ai quota; the tighter limit is the one in the headers', async () => {
       const app = await serve({ RATE_LIMIT_AI: '2' })
       const [alice, bob] = [await newUser(), await newUser()]
-      const analyze = (user: TestUser) =>
-        sender(app)('/api/v1/ai/analyze-content', {
-          method: 'POST',
-          headers: { ...user.headers, 'content-type': 'application/json' },
-          body: JSON.stringify({ content: 'Our team shares credit and speaks up openly.' }),
-        })
+      const analyze = (user: TestUser) => analyzeContent(sender(app), user)
       const first = await analyze(alice)
       expect(first.status).toBe(200)
       expect(first.headers.get('RateLimit-Limit')).toBe('2')
@@ -311,11 +314,7 @@ for (const [transport, sender] of TRANSPORTS) {
     test('the other way round: when the api limit is the tighter one, its headers are shown', async () => {
       const app = await serve({ RATE_LIMIT_API: '5', RATE_LIMIT_AI: '100' })
       const user = await newUser()
-      const analyzed = await sender(app)('/api/v1/ai/analyze-content', {
-        method: 'POST',
-        headers: { ...user.headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ content: 'Our team shares credit and speaks up openly.' }),
-      })
+      const analyzed = await analyzeContent(sender(app), user)
       expect(analyzed.status).toBe(200)
       expect(analyzed.headers.get('RateLimit-Limit')).toBe('5')
       expect(analyzed.headers.get('RateLimit-Remaining')).toBe('4')
