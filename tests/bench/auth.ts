@@ -20,7 +20,7 @@ import { createLogger } from '@/lib/log'
 
 /**
  * bun run bench auth [--users 1000] [--per-user 20] [--part abc] [--rounds 8] [--seconds 2]
- *                [--stores 'limiter off,memory,redis'] [--instances 2] [--health-token]
+ *                [--stores 'limiter off,memory,redis'] [--instances 2] [--health-token] [--pin]
  *
  * (a) Users × requests within the TTL against the fake Supabase Auth at 50 ms latency, through
  *     the real app and supabase-js: upstream calls and latency, cached (TTL 60 s) vs uncached
@@ -42,6 +42,9 @@ const { values: args } = parseArgs({
     // (b) only: send the same Authorization header to /health as to /auth/me, so the two
     // requests differ only in their path (part (c) always does); off by default.
     'health-token': { type: 'boolean', default: false },
+    // (b) only: the servers on the last CPU, wrk and redis-server on the others (taskset), so
+    // the load generator never shares a core with the server it measures; off by default.
+    pin: { type: 'boolean', default: false },
   },
 })
 const ROUNDS_B = Number(args.rounds)
@@ -51,6 +54,17 @@ const INSTANCES = Number(args.instances)
 const USERS = Number(args.users)
 const PER_USER = Number(args['per-user'])
 const CONCURRENCY = 100
+
+/** With --pin (and taskset, and two CPUs or more): where the servers run, where the rest runs. */
+const PINNED = (() => {
+  if (!args.pin) return undefined
+  const cpus = navigator.hardwareConcurrency
+  if (!Bun.which('taskset') || cpus < 2) {
+    console.log('  (--pin needs taskset and two CPUs or more: running unpinned)')
+    return undefined
+  }
+  return { server: String(cpus - 1), others: cpus === 2 ? '0' : `0-${cpus - 2}` }
+})()
 const UPSTREAM_LATENCY_MS = 50
 
 function percentile(values: number[], p: number): number {
@@ -137,9 +151,12 @@ async function partA() {
 async function wrk(url: string, token?: string): Promise<{ rps: number; requests: number }> {
   // One wrk thread and 32 connections: on a 2-core machine wrk then takes one core and the
   // server (one JS thread) the other; more wrk threads would only compete with the server.
-  const args = ['wrk', '-t1', '-c32', `-d${ROUND_SECONDS}s`, url]
-  if (token) args.splice(1, 0, '-H', `Authorization: Bearer ${token}`)
-  const child = Bun.spawn(args, { stdout: 'pipe', stderr: 'pipe' })
+  const command = ['wrk', '-t1', '-c32', `-d${ROUND_SECONDS}s`, url]
+  if (token) command.splice(1, 0, '-H', `Authorization: Bearer ${token}`)
+  const child = Bun.spawn(PINNED ? ['taskset', '-c', PINNED.others, ...command] : command, {
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
   const out = await new Response(child.stdout).text()
   await child.exited
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]
@@ -187,12 +204,12 @@ function variants(redisUrl: string | undefined): [string, Record<string, string>
   ]
 }
 
-async function withRedis<T>(run: (url: string | undefined) => Promise<T>): Promise<T> {
+async function withRedis<T>(run: (url: string | undefined) => Promise<T>, cpus?: string): Promise<T> {
   if (!redisAvailable()) {
     console.log('  (no redis-server installed: the Redis store is left out)')
     return run(undefined)
   }
-  const redis = await startRedis()
+  const redis = await startRedis({ cpus })
   try {
     return await run(redis.url)
   } finally {
@@ -245,7 +262,7 @@ function reportB(samples: { name: string; health: Sample[]; me: Sample[] }[]) {
   const ratiosOf = (s: { health: Sample[]; me: Sample[] }) =>
     s.me.map((m, i) => m.rps / (s.health[i]?.rps ?? Number.NaN))
   console.log(
-    `(b) the real server, wrk -t1 -c32, ${ROUNDS_B} alternating rounds of ${ROUND_SECONDS} s per endpoint, ${INSTANCES} process(es) per configuration${args['health-token'] ? ', /health sent the same Authorization header' : ''} (target: memory me/health ≥ 0.85)`,
+    `(b) the real server, wrk -t1 -c32, ${ROUNDS_B} alternating rounds of ${ROUND_SECONDS} s per endpoint, ${INSTANCES} process(es) per configuration${args['health-token'] ? ', /health sent the same Authorization header' : ''}${PINNED ? `, servers pinned to CPU ${PINNED.server} and wrk/redis to ${PINNED.others}` : ''} (target: memory me/health ≥ 0.85)`,
   )
   console.log(
     '                 req/s: /health   /auth/me   me/health (range)   of medians   per process   server CPU µs/request: /health  /auth/me  difference',
@@ -281,7 +298,10 @@ async function partB() {
       for (let instance = 0; instance < INSTANCES; instance++) {
         for (const [name, env] of variants(redisUrl).filter(([name]) => STORES.includes(name))) {
           const dir = mkdtempSync(join(tmpdir(), 'pilar-bench-auth-'))
-          const server = await spawnBenchServer({ DATA_DIR: dir, LOCAL_JWT_SECRET: secret, ...env })
+          const server = await spawnBenchServer(
+            { DATA_DIR: dir, LOCAL_JWT_SECRET: secret, ...env },
+            { cpus: PINNED?.server },
+          )
           servers.push({ name, base: server.base, pid: server.process.pid, stop: () => server.stop(), dir })
         }
       }
@@ -324,7 +344,7 @@ async function partB() {
         rmSync(server.dir, { recursive: true, force: true })
       }
     }
-  })
+  }, PINNED?.others)
 }
 
 /**

@@ -14,9 +14,14 @@ export interface BenchServer {
  * The real server process for a benchmark, on a free loopback port, resolved once `/health`
  * answers. Logs are discarded so they do not compete with the measurement for the terminal.
  */
-export async function spawnBenchServer(env: Record<string, string>): Promise<BenchServer> {
+export async function spawnBenchServer(
+  env: Record<string, string>,
+  options: { cpus?: string } = {},
+): Promise<BenchServer> {
   const port = freePort()
-  const child = Bun.spawn(['bun', 'backend/src/index.ts'], {
+  // `cpus`: the server and every thread it starts run only there (taskset -c, e.g. "1").
+  const command = ['bun', 'backend/src/index.ts']
+  const child = Bun.spawn(options.cpus ? ['taskset', '-c', options.cpus, ...command] : command, {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...GENEROUS_LIMITS, ...env },
     stdout: 'ignore',
     stderr: 'inherit',

@@ -40,17 +40,29 @@ async function waitForPort(port: number, deadlineMs: number) {
 }
 
 /** A throwaway `redis-server` on a free loopback port, without persistence. */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: { cpus?: string } = {}): Promise<RedisServer> {
   const port = freePort()
   let child: ReturnType<typeof Bun.spawn> | undefined
   const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
     port,
     async start() {
-      child = Bun.spawn(
-        ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        { stdout: 'ignore', stderr: 'inherit' },
-      )
+      const command = [
+        'redis-server',
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ]
+      // `cpus`: run it only there (taskset -c), as a benchmark that pins its processes asks.
+      child = Bun.spawn(options.cpus ? ['taskset', '-c', options.cpus, ...command] : command, {
+        stdout: 'ignore',
+        stderr: 'inherit',
+      })
       await waitForPort(port, 5_000)
     },
     async stop() {
