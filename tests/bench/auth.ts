@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -43,7 +43,7 @@ const { values: args } = parseArgs({
     // requests differ only in their path (part (c) always does); off by default.
     'health-token': { type: 'boolean', default: false },
     // (b) only: the servers on the last CPU, wrk and redis-server on the others (taskset), so
-    // the load generator never shares a core with the server it measures; off by default.
+    // the load generator never shares a core with the servers (see `pinning`); off by default.
     pin: { type: 'boolean', default: false },
   },
 })
@@ -55,16 +55,36 @@ const USERS = Number(args.users)
 const PER_USER = Number(args['per-user'])
 const CONCURRENCY = 100
 
-/** With --pin (and taskset, and two CPUs or more): where the servers run, where the rest runs. */
-const PINNED = (() => {
-  if (!args.pin) return undefined
-  const cpus = navigator.hardwareConcurrency
-  if (!Bun.which('taskset') || cpus < 2) {
+/**
+ * Where --pin puts things: the servers on the last CPU this process may use, wrk (and
+ * redis-server) on the others — which they then share — and each server's own JIT and GC
+ * threads on its one CPU. Undefined without taskset or with fewer than two CPUs allowed.
+ */
+function pinning(): { server: string; others: string } | undefined {
+  const cpus = allowedCpus()
+  const last = cpus.at(-1)
+  if (!Bun.which('taskset') || last === undefined || cpus.length < 2) {
     console.log('  (--pin needs taskset and two CPUs or more: running unpinned)')
     return undefined
   }
-  return { server: String(cpus - 1), others: cpus === 2 ? '0' : `0-${cpus - 2}` }
-})()
+  return { server: String(last), others: cpus.slice(0, -1).join(',') }
+}
+
+/** The CPU ids this process may run on (`Cpus_allowed_list`, e.g. "0-3,6"); empty if unknown. */
+function allowedCpus(): number[] {
+  const list = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? ''
+  return list
+    .split(',')
+    .filter(Boolean)
+    .flatMap((range) => {
+      const [from, to = from] = range.split('-').map(Number)
+      if (from === undefined || to === undefined) return []
+      return Array.from({ length: to - from + 1 }, (_, i) => from + i)
+    })
+}
+
+/** Set by part (b) from --pin. */
+let PINNED: ReturnType<typeof pinning>
 const UPSTREAM_LATENCY_MS = 50
 
 function percentile(values: number[], p: number): number {
@@ -262,7 +282,7 @@ function reportB(samples: { name: string; health: Sample[]; me: Sample[] }[]) {
   const ratiosOf = (s: { health: Sample[]; me: Sample[] }) =>
     s.me.map((m, i) => m.rps / (s.health[i]?.rps ?? Number.NaN))
   console.log(
-    `(b) the real server, wrk -t1 -c32, ${ROUNDS_B} alternating rounds of ${ROUND_SECONDS} s per endpoint, ${INSTANCES} process(es) per configuration${args['health-token'] ? ', /health sent the same Authorization header' : ''}${PINNED ? `, servers pinned to CPU ${PINNED.server} and wrk/redis to ${PINNED.others}` : ''} (target: memory me/health ≥ 0.85)`,
+    `(b) the real server, wrk -t1 -c32, ${ROUNDS_B} alternating rounds of ${ROUND_SECONDS} s per endpoint, ${INSTANCES} process(es) per configuration${args['health-token'] ? ', /health sent the same Authorization header' : ''}${PINNED ? `, servers pinned to CPU ${PINNED.server}, wrk (and redis-server) to ${PINNED.others}` : ''} (target: memory me/health ≥ 0.85)`,
   )
   console.log(
     '                 req/s: /health   /auth/me   me/health (range)   of medians   per process   server CPU µs/request: /health  /auth/me  difference',
@@ -289,6 +309,7 @@ async function partB() {
     return
   }
   const secret = 'bench-local-secret-0123456789-abcdefgh'
+  PINNED = args.pin ? pinning() : undefined
   await withRedis(async (redisUrl) => {
     const servers: { name: string; base: string; pid: number; stop: () => Promise<void>; dir: string }[] = []
     try {
