@@ -84,7 +84,7 @@ function allowedCpus(): number[] {
 }
 
 /** Set by part (b) from --pin. */
-let PINNED: ReturnType<typeof pinning>
+let pinned: ReturnType<typeof pinning>
 const UPSTREAM_LATENCY_MS = 50
 
 function percentile(values: number[], p: number): number {
@@ -173,7 +173,7 @@ async function wrk(url: string, token?: string): Promise<{ rps: number; requests
   // server (one JS thread) the other; more wrk threads would only compete with the server.
   const command = ['wrk', '-t1', '-c32', `-d${ROUND_SECONDS}s`, url]
   if (token) command.splice(1, 0, '-H', `Authorization: Bearer ${token}`)
-  const child = Bun.spawn(PINNED ? ['taskset', '-c', PINNED.others, ...command] : command, {
+  const child = Bun.spawn(pinned ? ['taskset', '-c', pinned.others, ...command] : command, {
     stdout: 'pipe',
     stderr: 'pipe',
   })
@@ -282,7 +282,7 @@ function reportB(samples: { name: string; health: Sample[]; me: Sample[] }[]) {
   const ratiosOf = (s: { health: Sample[]; me: Sample[] }) =>
     s.me.map((m, i) => m.rps / (s.health[i]?.rps ?? Number.NaN))
   console.log(
-    `(b) the real server, wrk -t1 -c32, ${ROUNDS_B} alternating rounds of ${ROUND_SECONDS} s per endpoint, ${INSTANCES} process(es) per configuration${args['health-token'] ? ', /health sent the same Authorization header' : ''}${PINNED ? `, servers pinned to CPU ${PINNED.server}, wrk (and redis-server) to ${PINNED.others}` : ''} (target: memory me/health ≥ 0.85)`,
+    `(b) the real server, wrk -t1 -c32, ${ROUNDS_B} alternating rounds of ${ROUND_SECONDS} s per endpoint, ${INSTANCES} process(es) per configuration${args['health-token'] ? ', /health sent the same Authorization header' : ''}${pinned ? `, servers pinned to CPU ${pinned.server}, wrk (and redis-server) to ${pinned.others}` : ''} (target: memory me/health ≥ 0.85)`,
   )
   console.log(
     '                 req/s: /health   /auth/me   me/health (range)   of medians   per process   server CPU µs/request: /health  /auth/me  difference',
@@ -309,7 +309,7 @@ async function partB() {
     return
   }
   const secret = 'bench-local-secret-0123456789-abcdefgh'
-  PINNED = args.pin ? pinning() : undefined
+  pinned = args.pin ? pinning() : undefined
   await withRedis(async (redisUrl) => {
     const servers: { name: string; base: string; pid: number; stop: () => Promise<void>; dir: string }[] = []
     try {
@@ -321,7 +321,7 @@ async function partB() {
           const dir = mkdtempSync(join(tmpdir(), 'pilar-bench-auth-'))
           const server = await spawnBenchServer(
             { DATA_DIR: dir, LOCAL_JWT_SECRET: secret, ...env },
-            { cpus: PINNED?.server },
+            { cpus: pinned?.server },
           )
           servers.push({ name, base: server.base, pid: server.process.pid, stop: () => server.stop(), dir })
         }
@@ -365,7 +365,7 @@ async function partB() {
         rmSync(server.dir, { recursive: true, force: true })
       }
     }
-  }, PINNED?.others)
+  }, pinned?.others)
 }
 
 /**
