@@ -43,6 +43,12 @@ export const BENCHES: Record<string, BenchInfo> = {
     takes: '~2 min',
     needs: 'git (a temporary worktree of --base)',
   },
+  'auth-ir': {
+    measures:
+      '/auth/me vs /health in instructions per request under callgrind (counted, not timed), per limiter store',
+    takes: '~6 min',
+    needs: 'valgrind (apt-get install -y valgrind)',
+  },
   content: {
     measures: 'content lists, full text, 200 vs 304 reads over 10,000 items; publish-to-searchable',
     takes: '~3 min',

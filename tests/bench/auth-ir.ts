@@ -1,0 +1,226 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { median } from '@tests/bench/stats'
+import { GENEROUS_LIMITS } from '@tests/helpers/app'
+import { spawnBenchServer } from '@tests/helpers/bench-server'
+import { freePort } from '@tests/helpers/ports'
+import { signLocalToken } from '@/lib/auth/local-tokens'
+
+/**
+ * bun run bench auth-ir [--stores 'limiter off,memory'] [--warmup 20000] [--requests 8000]
+ *                       [--phases 4] [--in-flight 16]
+ *
+ * Instructions per request of GET /health and GET /api/v1/auth/me (a cached token) on the real
+ * server process under valgrind's callgrind: counted rather than timed, so the machine's
+ * drifting speed — which moves `bench auth --part b` by tens of percent between rounds — does
+ * not move them. The server runs uninstrumented through start-up and a warm-up (so its JIT
+ * tiers up), then each phase counts `--requests` of one endpoint, then of the other (the order
+ * alternates). Counted: user-space instructions only (the kernel's share of a request — the
+ * socket calls, page faults after the allocator's madvise — is not), per thread; the figures
+ * are the main (JavaScript) thread's, split into JIT-compiled code and the rest of Bun (its
+ * runtime, interpreter, GC, HTTP server), beside every thread's. Not a time: valgrind's CPU has
+ * no SHA extensions, so the token's SHA-256 counts ≈ 17,000 instructions here against ≈ 0.5 µs
+ * on a machine with SHA-NI. Every configuration runs at once (one core each).
+ */
+const { values: args } = parseArgs({
+  options: {
+    stores: { type: 'string', default: 'limiter off,memory' },
+    warmup: { type: 'string', default: '20000' },
+    requests: { type: 'string', default: '8000' },
+    phases: { type: 'string', default: '4' },
+    'in-flight': { type: 'string', default: '16' },
+  },
+})
+const WARMUP = Number(args.warmup)
+const REQUESTS = Number(args.requests)
+const PHASES = Number(args.phases)
+const IN_FLIGHT = Number(args['in-flight'])
+const SECRET = 'bench-local-secret-0123456789-abcdefgh'
+
+/** The configurations compared (as in `bench auth`: limits raised so nothing is refused). */
+const CONFIGS: Record<string, Record<string, string>> = {
+  'limiter off': { RATE_LIMIT_ENABLED: 'false' },
+  memory: { ...GENEROUS_LIMITS, RATE_LIMIT_STORE: 'memory' },
+}
+
+/** `n` keep-alive requests to `url`, `IN_FLIGHT` at a time; throws on any answer but 200. */
+async function load(url: string, n: number, token?: string) {
+  const init = token ? { headers: { authorization: `Bearer ${token}` } } : {}
+  let next = 0
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next++ < n) {
+        const response = await fetch(url, init)
+        await response.arrayBuffer()
+        if (response.status !== 200) throw new Error(`${url} answered ${response.status}`)
+      }
+    }),
+  )
+}
+
+/** Instructions in one callgrind dump file, split by where they ran. */
+interface Counted {
+  jit: number
+  bun: number
+  other: number
+}
+
+/**
+ * The instructions of a dump file by object: JIT code has no file behind it (`???`), `bun` is
+ * the executable itself. From callgrind_annotate's per-function lines.
+ */
+function countedIn(file: string): Counted {
+  const out = Bun.spawnSync(['callgrind_annotate', '--threshold=100', file]).stdout.toString()
+  const counted: Counted = { jit: 0, bun: 0, other: 0 }
+  let listing = false
+  for (const line of out.split('\n')) {
+    if (line.includes('file:function')) listing = true
+    const match = listing ? /^\s*([\d,]+)\s+\([^)]*\)\s+.*\[([^\]]*)\]\s*$/.exec(line) : null
+    if (!match?.[1] || match[2] === undefined) continue
+    const ir = Number(match[1].replaceAll(',', ''))
+    if (match[2] === '???') counted.jit += ir
+    else if (match[2].endsWith('/bun') || match[2].endsWith('/bun.exe')) counted.bun += ir
+    else counted.other += ir
+  }
+  return counted
+}
+
+/** The `totals:` line of a dump file (every event of that thread in that dump). */
+function totalIn(file: string): number {
+  return Number(/^totals:\s+(\d+)/m.exec(readFileSync(file, 'utf8'))?.[1] ?? Number.NaN)
+}
+
+interface Phase {
+  endpoint: 'health' | 'me'
+  main: Counted
+  /** Every thread's instructions (JIT compiler and GC threads too). */
+  all: number
+}
+
+/** One configuration: its server under callgrind, warmed up, then counted phase by phase. */
+async function countConfig(name: string, env: Record<string, string>, template: string, token: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'pilar-bench-ir-'))
+  const out = mkdtempSync(join(tmpdir(), 'pilar-bench-ir-out-'))
+  cpSync(template, dir, { recursive: true })
+  const port = freePort()
+  // callgrind_control finds the server through files named after USER and HOST, so it is given
+  // the very environment the server has (HOST is also the server's listen address).
+  const serverEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    USER: process.env.USER ?? 'bench',
+    DATA_DIR: dir,
+    LOCAL_JWT_SECRET: SECRET,
+    ...env,
+  }
+  const child = Bun.spawn(
+    [
+      'valgrind',
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      '--separate-threads=yes',
+      `--callgrind-out-file=${out}/cg.%p`,
+      'bun',
+      'backend/src/index.ts',
+    ],
+    { env: serverEnv, stdout: 'ignore', stderr: 'ignore' },
+  )
+  const control = (...command: string[]) => {
+    const run = Bun.spawnSync(['callgrind_control', ...command, String(child.pid)], { env: serverEnv })
+    if (run.exitCode !== 0) throw new Error(`callgrind_control ${command.join(' ')}: ${run.stderr}`)
+  }
+  const base = `http://127.0.0.1:${port}`
+  try {
+    for (let waited = 0; ; waited++) {
+      const up = await fetch(`${base}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+      if (up) break
+      if (child.exitCode !== null || waited > 600) throw new Error(`${name}: the server did not start`)
+      await Bun.sleep(1_000)
+    }
+    const urls = { health: `${base}/health`, me: `${base}/api/v1/auth/me` }
+    await load(urls.health, WARMUP)
+    await load(urls.me, WARMUP, token)
+    const dumps: Phase['endpoint'][] = []
+    for (let phase = 0; phase < PHASES; phase++) {
+      control('--zero')
+      control('--instr=on')
+      const order: Phase['endpoint'][] = phase % 2 === 0 ? ['health', 'me'] : ['me', 'health']
+      for (const endpoint of order) {
+        await load(urls[endpoint], REQUESTS, endpoint === 'me' ? token : undefined)
+        control('--dump')
+        dumps.push(endpoint)
+      }
+      control('--instr=off')
+    }
+    child.kill('SIGTERM')
+    await child.exited
+    // Dump n of thread t is cg.<pid>.<n>-<t>; thread 01 is the main thread.
+    const files = readdirSync(out)
+    return dumps.map((endpoint, i): Phase => {
+      const threads = files.filter((f) => f.startsWith(`cg.${child.pid}.${i + 1}-`))
+      return {
+        endpoint,
+        main: countedIn(join(out, `cg.${child.pid}.${i + 1}-01`)),
+        all: threads.reduce((sum, f) => sum + totalIn(join(out, f)), 0),
+      }
+    })
+  } finally {
+    child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+    rmSync(out, { recursive: true, force: true })
+  }
+}
+
+function report(name: string, phases: Phase[]) {
+  const per = (v: number) => v / REQUESTS
+  const of = (endpoint: Phase['endpoint'], pick: (p: Phase) => number) =>
+    median(phases.filter((p) => p.endpoint === endpoint).map((p) => per(pick(p))))
+  const mainOf = (p: Phase) => p.main.jit + p.main.bun + p.main.other
+  const row = (label: string, pick: (p: Phase) => number) => {
+    const health = of('health', pick)
+    const me = of('me', pick)
+    return `${label.padEnd(22)} ${health.toFixed(0).padStart(9)} ${me.toFixed(0).padStart(9)} ${(me - health).toFixed(0).padStart(9)}`
+  }
+  const ratio = of('health', mainOf) / of('me', mainOf)
+  console.log(`  ${name}: main thread /health ÷ /auth/me ${ratio.toFixed(3)}`)
+  console.log(`    ${'instructions/request'.padEnd(22)}   /health  /auth/me     extra`)
+  console.log(`    ${row('main thread', mainOf)}`)
+  console.log(`    ${row('  JIT-compiled code', (p) => p.main.jit)}`)
+  console.log(`    ${row('  rest of bun', (p) => p.main.bun)}`)
+  console.log(`    ${row('  libraries (libc…)', (p) => p.main.other)}`)
+  console.log(`    ${row('every thread', (p) => p.all)}`)
+  const mains = (endpoint: Phase['endpoint']) =>
+    phases
+      .filter((p) => p.endpoint === endpoint)
+      .map((p) => per(mainOf(p)).toFixed(0))
+      .join(' ')
+  console.log(`    per phase, main thread: /health ${mains('health')}; /auth/me ${mains('me')}`)
+}
+
+if (!Bun.which('valgrind') || !Bun.which('callgrind_control') || !Bun.which('callgrind_annotate')) {
+  console.log('auth-ir skipped: valgrind is not installed (apt-get install -y valgrind)')
+  process.exit(0)
+}
+const names = (args.stores ?? '').split(',').filter((name) => name in CONFIGS)
+// One database made at native speed, copied for each server (made under valgrind it takes minutes).
+const template = mkdtempSync(join(tmpdir(), 'pilar-bench-ir-template-'))
+const native = await spawnBenchServer({ DATA_DIR: template, LOCAL_JWT_SECRET: SECRET })
+await native.stop()
+const token = await signLocalToken(SECRET, { email: 'bench@example.test', ttlSeconds: 3_600 })
+try {
+  const results = await Promise.all(
+    names.map((name) => countConfig(name, CONFIGS[name] ?? {}, template, token)),
+  )
+  console.log(
+    `auth-ir: instructions per request under callgrind (user space; median of ${PHASES} phases of ${REQUESTS} requests per endpoint, ${IN_FLIGHT} in flight, after ${WARMUP} of each uncounted)`,
+  )
+  for (const [i, name] of names.entries()) report(name, results[i] ?? [])
+} finally {
+  rmSync(template, { recursive: true, force: true })
+}
