@@ -15,21 +15,25 @@ import { signLocalToken } from '@/lib/auth/local-tokens'
  * Instructions per request of GET /health and GET /api/v1/auth/me (a cached token) on the real
  * server process under valgrind's callgrind: counted rather than timed, so the machine's
  * drifting speed — which moves `bench auth --part b` by tens of percent between rounds — does
- * not move them. The server runs uninstrumented through start-up and a warm-up (so its JIT
+ * not move them (they still spread by several thousand between phases: event-loop batching, GC
+ * and JIT work land in some phases and not others). The server runs uninstrumented through start-up and a warm-up (so its JIT
  * tiers up), then each phase counts `--requests` of one endpoint, then of the other (the order
  * alternates). Counted: user-space instructions only (the kernel's share of a request — the
  * socket calls, page faults after the allocator's madvise — is not), per thread; the figures
  * are the main (JavaScript) thread's, split into JIT-compiled code and the rest of Bun (its
  * runtime, interpreter, GC, HTTP server), beside every thread's. Not a time: valgrind's CPU has
- * no SHA extensions, so the token's SHA-256 counts ≈ 17,000 instructions here against ≈ 0.5 µs
- * on a machine with SHA-NI. Every configuration runs at once (one core each).
+ * no SHA extensions, so hashing runs in software here (one symbol-less native function of about
+ * 17,000 instructions per `/auth/me` is, by its size, probably the token's SHA-256, ≈ 0.5 µs on a
+ * machine with SHA-NI). The configurations run at once to halve the wall time; the counts do not
+ * depend on sharing the cores.
  */
 const { values: args } = parseArgs({
   options: {
     stores: { type: 'string', default: 'limiter off,memory' },
     warmup: { type: 'string', default: '20000' },
     requests: { type: 'string', default: '8000' },
-    phases: { type: 'string', default: '4' },
+    // Odd, so the median is one phase's figure, not the lower of the two middle ones.
+    phases: { type: 'string', default: '5' },
     'in-flight': { type: 'string', default: '16' },
   },
 })
@@ -72,7 +76,9 @@ interface Counted {
  * the executable itself. From callgrind_annotate's per-function lines.
  */
 function countedIn(file: string): Counted {
-  const out = Bun.spawnSync(['callgrind_annotate', '--threshold=100', file]).stdout.toString()
+  const run = Bun.spawnSync(['callgrind_annotate', '--threshold=100', '--show-percs=yes', file])
+  if (run.exitCode !== 0) throw new Error(`callgrind_annotate ${file}: ${run.stderr}`)
+  const out = run.stdout.toString()
   const counted: Counted = { jit: 0, bun: 0, other: 0 }
   let listing = false
   for (const line of out.split('\n')) {
@@ -89,7 +95,9 @@ function countedIn(file: string): Counted {
 
 /** The `totals:` line of a dump file (every event of that thread in that dump). */
 function totalIn(file: string): number {
-  return Number(/^totals:\s+(\d+)/m.exec(readFileSync(file, 'utf8'))?.[1] ?? Number.NaN)
+  const total = /^totals:\s+(\d+)/m.exec(readFileSync(file, 'utf8'))?.[1]
+  if (total === undefined) throw new Error(`${file} has no totals line`)
+  return Number(total)
 }
 
 interface Phase {
@@ -126,11 +134,15 @@ async function countConfig(name: string, env: Record<string, string>, template: 
       'bun',
       'backend/src/index.ts',
     ],
-    { env: serverEnv, stdout: 'ignore', stderr: 'ignore' },
+    { env: serverEnv, stdout: 'ignore', stderr: 'inherit' },
   )
   const control = (...command: string[]) => {
     const run = Bun.spawnSync(['callgrind_control', ...command, String(child.pid)], { env: serverEnv })
-    if (run.exitCode !== 0) throw new Error(`callgrind_control ${command.join(' ')}: ${run.stderr}`)
+    // callgrind_control exits 0 even when it found no such run, so its output is read as well.
+    const said = `${run.stdout}${run.stderr}`
+    if (run.exitCode !== 0 || /Error|No active|not detected/.test(said)) {
+      throw new Error(`callgrind_control ${command.join(' ')}: ${said}`)
+    }
   }
   const base = `http://127.0.0.1:${port}`
   try {
@@ -207,16 +219,23 @@ if (!Bun.which('valgrind') || !Bun.which('callgrind_control') || !Bun.which('cal
   console.log('auth-ir skipped: valgrind is not installed (apt-get install -y valgrind)')
   process.exit(0)
 }
-const names = (args.stores ?? '').split(',').filter((name) => name in CONFIGS)
+const names = (args.stores ?? '').split(',')
+const unknown = names.filter((name) => !(name in CONFIGS))
+if (unknown.length > 0)
+  throw new Error(`unknown --stores ${unknown.join(', ')} (known: ${Object.keys(CONFIGS).join(', ')})`)
 // One database made at native speed, copied for each server (made under valgrind it takes minutes).
 const template = mkdtempSync(join(tmpdir(), 'pilar-bench-ir-template-'))
-const native = await spawnBenchServer({ DATA_DIR: template, LOCAL_JWT_SECRET: SECRET })
-await native.stop()
-const token = await signLocalToken(SECRET, { email: 'bench@example.test', ttlSeconds: 3_600 })
 try {
-  const results = await Promise.all(
+  const templateServer = await spawnBenchServer({ DATA_DIR: template, LOCAL_JWT_SECRET: SECRET })
+  await templateServer.stop()
+  const token = await signLocalToken(SECRET, { email: 'bench@example.test', ttlSeconds: 3_600 })
+  // Settled, so one configuration's failure still lets the other stop its server and clean up.
+  const settled = await Promise.allSettled(
     names.map((name) => countConfig(name, CONFIGS[name] ?? {}, template, token)),
   )
+  const failed = settled.find((r) => r.status === 'rejected')
+  if (failed) throw failed.reason
+  const results = settled.map((r) => (r.status === 'fulfilled' ? r.value : []))
   console.log(
     `auth-ir: instructions per request under callgrind (user space; median of ${PHASES} phases of ${REQUESTS} requests per endpoint, ${IN_FLIGHT} in flight, after ${WARMUP} of each uncounted)`,
   )
