@@ -27,7 +27,8 @@ import { createLogger } from '@/lib/log'
  *     (TTL 0), side by side in one run.
  * (b) Requests/s of GET /api/v1/auth/me with a cached token vs GET /health on the real server
  *     process — limiter off, memory store, Redis store — measured with wrk in alternating rounds
- *     over several processes per configuration; also the server's CPU time per request.
+ *     over several processes per configuration; also the server's CPU time per request, and
+ *     its main thread's in user space and in the kernel.
  * (c) The same three in process, one request at a time and 32 in flight.
  */
 const { values: args } = parseArgs({
@@ -198,11 +199,34 @@ function cpuSeconds(pid: number): number {
 }
 const CLOCK_TICKS = Number(Bun.spawnSync(['getconf', 'CLK_TCK']).stdout.toString().trim()) || 100
 
-/** wrk against `url` on the server `pid`: requests/s and the server's CPU µs per request. */
-async function measure(pid: number, url: string, token?: string): Promise<{ rps: number; cpuUs: number }> {
+/**
+ * CPU seconds of the server's main thread (the one that runs JavaScript and the sockets), in
+ * user space and in the kernel: the rest of the process is Bun's and JSC's helper threads
+ * (JIT, GC, the allocator's page scavenger), which may run on the other core.
+ */
+function mainThreadSeconds(pid: number): { user: number; sys: number } {
+  const fields = procStatFields(pid, pid)
+  return fields
+    ? { user: Number(fields[11]) / CLOCK_TICKS, sys: Number(fields[12]) / CLOCK_TICKS }
+    : { user: Number.NaN, sys: Number.NaN }
+}
+
+/**
+ * wrk against `url` on the server `pid`: requests/s, and the server's CPU µs per request —
+ * the whole process's, and its main thread's in user space and in the kernel.
+ */
+async function measure(pid: number, url: string, token?: string): Promise<Sample> {
   const before = cpuSeconds(pid)
+  const mainBefore = mainThreadSeconds(pid)
   const { rps, requests } = await wrk(url, token)
-  return { rps, cpuUs: ((cpuSeconds(pid) - before) / requests) * 1e6 }
+  const mainAfter = mainThreadSeconds(pid)
+  const perRequest = (seconds: number) => (seconds / requests) * 1e6
+  return {
+    rps,
+    cpuUs: perRequest(cpuSeconds(pid) - before),
+    mainUserUs: perRequest(mainAfter.user - mainBefore.user),
+    mainSysUs: perRequest(mainAfter.sys - mainBefore.sys),
+  }
 }
 
 /** The configurations compared: no limiter, the memory store, the Redis store (limits raised so nothing is refused). */
@@ -263,7 +287,11 @@ function report(title: string, rows: [string, number[], number[]][], unit: 'rps'
  */
 interface Sample {
   rps: number
+  /** Server CPU µs per request, every thread, user and kernel. */
   cpuUs: number
+  /** The main thread's share of it, in user space and in the kernel (the socket calls). */
+  mainUserUs: number
+  mainSysUs: number
 }
 
 /**
@@ -299,6 +327,25 @@ function reportB(samples: { name: string; health: Sample[]; me: Sample[] }[]) {
     const mCpu = median(me.map((x) => x.cpuUs))
     console.log(
       `  ${name.padEnd(12)} ${h.toFixed(0).padStart(15)} ${m.toFixed(0).padStart(10)}   ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})  ${(m / h).toFixed(3).padStart(10)}   ${perProcess.padEnd(11)}   ${hCpu.toFixed(1).padStart(23)} ${mCpu.toFixed(1).padStart(9)} ${(mCpu - hCpu).toFixed(1).padStart(11)}`,
+    )
+  }
+  // Where the server CPU goes: user space on the main thread is JavaScript and Bun's own
+  // request handling; its kernel time is the socket calls and page faults; the rest of the
+  // column above is helper threads.
+  console.log(
+    '  main thread, µs/request (medians):  /health user  kernel   /auth/me user  kernel   difference user  kernel',
+  )
+  for (const name of new Set(samples.map((s) => s.name))) {
+    const mine = samples.filter((s) => s.name === name)
+    const of = (pick: (s: { health: Sample[]; me: Sample[] }) => Sample[], key: 'mainUserUs' | 'mainSysUs') =>
+      median(mine.flatMap(pick).map((x) => x[key]))
+    const hu = of((s) => s.health, 'mainUserUs')
+    const hs = of((s) => s.health, 'mainSysUs')
+    const mu = of((s) => s.me, 'mainUserUs')
+    const ms = of((s) => s.me, 'mainSysUs')
+    const cells = [hu, hs, mu, ms, mu - hu, ms - hs].map((v) => v.toFixed(1))
+    console.log(
+      `  ${name.padEnd(34)} ${cells[0]?.padStart(12)} ${cells[1]?.padStart(7)} ${cells[2]?.padStart(15)} ${cells[3]?.padStart(7)} ${cells[4]?.padStart(17)} ${cells[5]?.padStart(7)}`,
     )
   }
 }
