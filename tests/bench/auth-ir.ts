@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -10,13 +10,13 @@ import { signLocalToken } from '@/lib/auth/local-tokens'
 
 /**
  * bun run bench auth-ir [--stores 'limiter off,memory'] [--warmup 20000] [--requests 8000]
- *                       [--phases 4] [--in-flight 16]
+ *                       [--phases 5] [--in-flight 16]
  *
  * Instructions per request of GET /health and GET /api/v1/auth/me (a cached token) on the real
  * server process under valgrind's callgrind: counted rather than timed, so the machine's
  * drifting speed — which moves `bench auth --part b` by tens of percent between rounds — does
- * not move them (they still spread by several thousand between phases: event-loop batching, GC
- * and JIT work land in some phases and not others). The server runs uninstrumented through start-up and a warm-up (so its JIT
+ * not move them as it moves times (they still spread by several thousand between phases; why
+ * was not measured). The server runs uninstrumented through start-up and a warm-up (so its JIT
  * tiers up), then each phase counts `--requests` of one endpoint, then of the other (the order
  * alternates). Counted: user-space instructions only (the kernel's share of a request — the
  * socket calls, page faults after the allocator's madvise — is not), per thread; the figures
@@ -24,8 +24,8 @@ import { signLocalToken } from '@/lib/auth/local-tokens'
  * runtime, interpreter, GC, HTTP server), beside every thread's. Not a time: valgrind's CPU has
  * no SHA extensions, so hashing runs in software here (one symbol-less native function of about
  * 17,000 instructions per `/auth/me` is, by its size, probably the token's SHA-256, ≈ 0.5 µs on a
- * machine with SHA-NI). The configurations run at once to halve the wall time; the counts do not
- * depend on sharing the cores.
+ * machine with SHA-NI). The configurations run at once to halve the wall time; how the two share
+ * the cores moves when things happen, so it may move the counts too, within the spread above.
  */
 const { values: args } = parseArgs({
   options: {
@@ -37,10 +37,16 @@ const { values: args } = parseArgs({
     'in-flight': { type: 'string', default: '16' },
   },
 })
-const WARMUP = Number(args.warmup)
-const REQUESTS = Number(args.requests)
-const PHASES = Number(args.phases)
-const IN_FLIGHT = Number(args['in-flight'])
+/** A count option: a whole number ≥ 1, or the bench stops before starting anything. */
+function count(option: 'warmup' | 'requests' | 'phases' | 'in-flight'): number {
+  const value = Number(args[option])
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${option} must be a whole number ≥ 1`)
+  return value
+}
+const WARMUP = count('warmup')
+const REQUESTS = count('requests')
+const PHASES = count('phases')
+const IN_FLIGHT = count('in-flight')
 const SECRET = 'bench-local-secret-0123456789-abcdefgh'
 
 /** The configurations compared (as in `bench auth`: limits raised so nothing is refused). */
@@ -72,16 +78,37 @@ interface Counted {
 }
 
 /**
- * The instructions of a dump file by object: JIT code has no file behind it (`???`), `bun` is
- * the executable itself. From callgrind_annotate's per-function lines.
+ * A command's exit code and everything it printed; async, so the other configuration's load
+ * goes on meanwhile (a synchronous spawn would stall it inside a counted phase).
  */
-function countedIn(file: string): Counted {
-  const run = Bun.spawnSync(['callgrind_annotate', '--threshold=100', '--show-percs=yes', file])
-  if (run.exitCode !== 0) throw new Error(`callgrind_annotate ${file}: ${run.stderr}`)
-  const out = run.stdout.toString()
+async function run(command: string[], env?: Record<string, string | undefined>) {
+  const child = Bun.spawn(command, { env, stdout: 'pipe', stderr: 'pipe' })
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ])
+  return { stdout, stderr, exitCode }
+}
+
+/**
+ * The instructions of a dump file by object: JIT code has no file behind it (`???`), `bun` is
+ * the executable itself. From callgrind_annotate's per-function lines (no source annotation),
+ * which must add up to the file's total: a line this parser did not recognise would otherwise
+ * go uncounted without a word.
+ */
+async function countedIn(file: string): Promise<Counted> {
+  const annotated = await run([
+    'callgrind_annotate',
+    '--auto=no',
+    '--threshold=100',
+    '--show-percs=yes',
+    file,
+  ])
+  if (annotated.exitCode !== 0) throw new Error(`callgrind_annotate ${file}: ${annotated.stderr}`)
   const counted: Counted = { jit: 0, bun: 0, other: 0 }
   let listing = false
-  for (const line of out.split('\n')) {
+  for (const line of annotated.stdout.split('\n')) {
     if (line.includes('file:function')) listing = true
     const match = listing ? /^\s*([\d,]+)\s+\([^)]*\)\s+.*\[([^\]]*)\]\s*$/.exec(line) : null
     if (!match?.[1] || match[2] === undefined) continue
@@ -89,6 +116,11 @@ function countedIn(file: string): Counted {
     if (match[2] === '???') counted.jit += ir
     else if (match[2].endsWith('/bun') || match[2].endsWith('/bun.exe')) counted.bun += ir
     else counted.other += ir
+  }
+  const total = totalIn(file)
+  const sum = counted.jit + counted.bun + counted.other
+  if (Math.abs(sum - total) > total * 0.001) {
+    throw new Error(`${file}: its functions add up to ${sum} instructions, its total is ${total}`)
   }
   return counted
 }
@@ -107,8 +139,21 @@ interface Phase {
   all: number
 }
 
-/** One configuration: its server under callgrind, warmed up, then counted phase by phase. */
-async function countConfig(name: string, env: Record<string, string>, template: string, token: string) {
+/** A configuration that stopped because the other one failed: not a failure of its own. */
+class Stopped extends Error {}
+
+/**
+ * One configuration: its server under callgrind, warmed up, then counted phase by phase. Stops
+ * between phases once `stop` is aborted (the other configuration failed), rather than running
+ * minutes more for a result that will not be printed.
+ */
+async function countConfig(
+  name: string,
+  env: Record<string, string>,
+  template: string,
+  token: string,
+  stop: AbortSignal,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'pilar-bench-ir-'))
   const out = mkdtempSync(join(tmpdir(), 'pilar-bench-ir-out-'))
   cpSync(template, dir, { recursive: true })
@@ -127,6 +172,7 @@ async function countConfig(name: string, env: Record<string, string>, template: 
   const child = Bun.spawn(
     [
       'valgrind',
+      '-q',
       '--tool=callgrind',
       '--instr-atstart=no',
       '--separate-threads=yes',
@@ -136,13 +182,17 @@ async function countConfig(name: string, env: Record<string, string>, template: 
     ],
     { env: serverEnv, stdout: 'ignore', stderr: 'inherit' },
   )
-  const control = (...command: string[]) => {
-    const run = Bun.spawnSync(['callgrind_control', ...command, String(child.pid)], { env: serverEnv })
-    // callgrind_control exits 0 even when it found no such run, so its output is read as well.
-    const said = `${run.stdout}${run.stderr}`
-    if (run.exitCode !== 0 || /Error|No active|not detected/.test(said)) {
+  const control = async (...command: string[]) => {
+    const done = await run(['callgrind_control', ...command, String(child.pid)], serverEnv)
+    // callgrind_control exits 0 even when it found no such run, and prints "OK" even when vgdb
+    // failed (valgrind 3.19 ignores vgdb's exit status), so its output is read as well.
+    const said = `${done.stdout}${done.stderr}`
+    if (done.exitCode !== 0 || /error|no active|not detected/i.test(said)) {
       throw new Error(`callgrind_control ${command.join(' ')}: ${said}`)
     }
+  }
+  const stopIfAborted = () => {
+    if (stop.aborted) throw new Stopped(`${name}: stopped, the other configuration failed`)
   }
   const base = `http://127.0.0.1:${port}`
   try {
@@ -158,30 +208,36 @@ async function countConfig(name: string, env: Record<string, string>, template: 
     const urls = { health: `${base}/health`, me: `${base}/api/v1/auth/me` }
     await load(urls.health, WARMUP)
     await load(urls.me, WARMUP, token)
+    // Dump n of thread t is cg.<pid>.<n>-<t>; thread 01 is the main thread.
+    const mainDump = (n: number) => join(out, `cg.${child.pid}.${n}-01`)
     const dumps: Phase['endpoint'][] = []
     for (let phase = 0; phase < PHASES; phase++) {
-      control('--zero')
-      control('--instr=on')
+      stopIfAborted()
+      await control('--zero')
+      await control('--instr=on')
       const order: Phase['endpoint'][] = phase % 2 === 0 ? ['health', 'me'] : ['me', 'health']
       for (const endpoint of order) {
         await load(urls[endpoint], REQUESTS, endpoint === 'me' ? token : undefined)
-        control('--dump')
+        await control('--dump')
         dumps.push(endpoint)
+        // A dump that was not written means the control above did not reach the server.
+        if (!existsSync(mainDump(dumps.length))) throw new Error(`${name}: no dump ${mainDump(dumps.length)}`)
       }
-      control('--instr=off')
+      await control('--instr=off')
     }
     child.kill('SIGTERM')
     await child.exited
-    // Dump n of thread t is cg.<pid>.<n>-<t>; thread 01 is the main thread.
     const files = readdirSync(out)
-    return dumps.map((endpoint, i): Phase => {
+    const phases: Phase[] = []
+    for (const [i, endpoint] of dumps.entries()) {
       const threads = files.filter((f) => f.startsWith(`cg.${child.pid}.${i + 1}-`))
-      return {
+      phases.push({
         endpoint,
-        main: countedIn(join(out, `cg.${child.pid}.${i + 1}-01`)),
+        main: await countedIn(mainDump(i + 1)),
         all: threads.reduce((sum, f) => sum + totalIn(join(out, f)), 0),
-      }
-    })
+      })
+    }
+    return phases
   } finally {
     child.kill('SIGKILL')
     rmSync(dir, { recursive: true, force: true })
@@ -229,12 +285,22 @@ try {
   const templateServer = await spawnBenchServer({ DATA_DIR: template, LOCAL_JWT_SECRET: SECRET })
   await templateServer.stop()
   const token = await signLocalToken(SECRET, { email: 'bench@example.test', ttlSeconds: 3_600 })
-  // Settled, so one configuration's failure still lets the other stop its server and clean up.
+  // Settled, so one configuration's failure still lets the other stop its server and clean up;
+  // the failure also tells the other to stop at its next phase.
+  const stop = new AbortController()
   const settled = await Promise.allSettled(
-    names.map((name) => countConfig(name, CONFIGS[name] ?? {}, template, token)),
+    names.map((name) =>
+      countConfig(name, CONFIGS[name] ?? {}, template, token, stop.signal).catch((error: unknown) => {
+        stop.abort()
+        throw error
+      }),
+    ),
   )
-  const failed = settled.find((r) => r.status === 'rejected')
-  if (failed) throw failed.reason
+  const failures = settled.flatMap((r) =>
+    r.status === 'rejected' && !(r.reason instanceof Stopped) ? [r.reason] : [],
+  )
+  if (failures.length === 1) throw failures[0]
+  if (failures.length > 1) throw new AggregateError(failures, 'auth-ir: more than one configuration failed')
   const results = settled.map((r) => (r.status === 'fulfilled' ? r.value : []))
   console.log(
     `auth-ir: instructions per request under callgrind (user space; median of ${PHASES} phases of ${REQUESTS} requests per endpoint, ${IN_FLIGHT} in flight, after ${WARMUP} of each uncounted)`,

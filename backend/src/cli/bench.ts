@@ -46,7 +46,7 @@ export const BENCHES: Record<string, BenchInfo> = {
   'auth-ir': {
     measures:
       '/auth/me vs /health in instructions per request under callgrind (counted, not timed), limiter off vs memory',
-    takes: '~6 min',
+    takes: '~6-7 min',
     needs: 'valgrind (apt-get install -y valgrind)',
   },
   content: {
