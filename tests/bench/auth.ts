@@ -346,7 +346,10 @@ function reportB(samples: { name: string; health: Sample[]; me: Sample[] }[]) {
   // Where the server CPU goes: user space on the main thread is JavaScript and Bun's own
   // request handling; its kernel time is the socket calls and page faults; the rest of the
   // column above is helper threads. The total is exact, its split sampled (mainThreadSeconds).
-  const heads = ['/health', '/auth/me', 'difference'].map((h) => h.padEnd(22)).join('  ').trimEnd()
+  const heads = ['/health', '/auth/me', 'difference']
+    .map((h) => h.padEnd(22))
+    .join('  ')
+    .trimEnd()
   console.log(`  main thread, µs/request (medians)   ${heads}`)
   const columns = ['total', 'user', 'kernel'].map((c) => c.padStart(6)).join('  ')
   console.log(`  ${''.padEnd(34)} ${[columns, columns, columns].join('  ')}`)
