@@ -15,9 +15,9 @@ import { signLocalToken } from '@/lib/auth/local-tokens'
  * Instructions per request of GET /health and GET /api/v1/auth/me (a cached token) on the real
  * server process under valgrind's callgrind: counted rather than timed, so the machine's
  * drifting speed — which moves `bench auth --part b` by tens of percent between rounds — does
- * not move them as it moves times (they still spread by several thousand between phases; why
- * was not measured). The server runs uninstrumented through start-up and a warm-up (so its JIT
- * tiers up), then each phase counts `--requests` of one endpoint, then of the other (the order
+ * not move them as it moves times (they still spread by up to ≈ 16,000, ≈ 12 %, between
+ * phases; why was not measured). The server runs uninstrumented through start-up and a
+ * warm-up (so its JIT tiers up), then each phase counts `--requests` of one endpoint, then of the other (the order
  * alternates). Counted: user-space instructions only (the kernel's share of a request — the
  * socket calls, page faults after the allocator's madvise — is not), per thread; the figures
  * are the main (JavaScript) thread's, split into JIT-compiled code and the rest of Bun (its
@@ -25,7 +25,8 @@ import { signLocalToken } from '@/lib/auth/local-tokens'
  * no SHA extensions, so hashing runs in software here (one symbol-less native function of about
  * 17,000 instructions per `/auth/me` is, by its size, probably the token's SHA-256, ≈ 0.5 µs on a
  * machine with SHA-NI). The configurations run at once to halve the wall time; how the two share
- * the cores moves when things happen, so it may move the counts too, within the spread above.
+ * the cores may move the counts too (four configurations at once shifted one by ≈ 10 %; with
+ * two, by how much was not measured).
  */
 const { values: args } = parseArgs({
   options: {
@@ -110,11 +111,14 @@ async function countedIn(file: string): Promise<Counted> {
   let listing = false
   for (const line of annotated.stdout.split('\n')) {
     if (line.includes('file:function')) listing = true
-    const match = listing ? /^\s*([\d,]+)\s+\([^)]*\)\s+.*\[([^\]]*)\]\s*$/.exec(line) : null
-    if (!match?.[1] || match[2] === undefined) continue
+    // The object in brackets is absent for code callgrind knows only by its source (inlined
+    // code of a library with debug info): counted with the libraries.
+    const match = listing ? /^\s*([\d,]+)\s+\([^)]*\)\s+.*?(?:\[([^\]]*)\])?\s*$/.exec(line) : null
+    if (!match?.[1]) continue
     const ir = Number(match[1].replaceAll(',', ''))
-    if (match[2] === '???') counted.jit += ir
-    else if (match[2].endsWith('/bun') || match[2].endsWith('/bun.exe')) counted.bun += ir
+    const object = match[2]
+    if (object === '???') counted.jit += ir
+    else if (object?.endsWith('/bun') || object?.endsWith('/bun.exe')) counted.bun += ir
     else counted.other += ir
   }
   const total = totalIn(file)
@@ -191,6 +195,16 @@ async function countConfig(
       throw new Error(`callgrind_control ${command.join(' ')}: ${said}`)
     }
   }
+  // SIGTERM, and SIGKILL if valgrind has not exited 30 s later (it writes its last dump on exit).
+  const stopServer = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(30_000).then(() => false)])
+    if (!exited) {
+      child.kill('SIGKILL')
+      await child.exited
+    }
+  }
   const stopIfAborted = () => {
     if (stop.aborted) throw new Stopped(`${name}: stopped, the other configuration failed`)
   }
@@ -203,10 +217,12 @@ async function countConfig(
       )
       if (up) break
       if (child.exitCode !== null || waited > 600) throw new Error(`${name}: the server did not start`)
+      stopIfAborted()
       await Bun.sleep(1_000)
     }
     const urls = { health: `${base}/health`, me: `${base}/api/v1/auth/me` }
     await load(urls.health, WARMUP)
+    stopIfAborted()
     await load(urls.me, WARMUP, token)
     // Dump n of thread t is cg.<pid>.<n>-<t>; thread 01 is the main thread.
     const mainDump = (n: number) => join(out, `cg.${child.pid}.${n}-01`)
@@ -225,8 +241,7 @@ async function countConfig(
       }
       await control('--instr=off')
     }
-    child.kill('SIGTERM')
-    await child.exited
+    await stopServer()
     const files = readdirSync(out)
     const phases: Phase[] = []
     for (const [i, endpoint] of dumps.entries()) {
@@ -239,9 +254,15 @@ async function countConfig(
     }
     return phases
   } finally {
-    child.kill('SIGKILL')
-    rmSync(dir, { recursive: true, force: true })
-    rmSync(out, { recursive: true, force: true })
+    // Waited for, so valgrind removes its vgdb pipes and no dump is being written while the
+    // folders go; a cleanup failure must not hide the error that got us here.
+    await stopServer()
+    try {
+      rmSync(dir, { recursive: true, force: true })
+      rmSync(out, { recursive: true, force: true })
+    } catch (error) {
+      console.error(`${name}: could not remove ${dir} or ${out}: ${error}`)
+    }
   }
 }
 
