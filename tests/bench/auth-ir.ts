@@ -17,8 +17,8 @@ import { signLocalToken } from '@/lib/auth/local-tokens'
  * drifting speed — which moves `bench auth --part b` by tens of percent between rounds — does
  * not move them as it moves times (they still spread by up to ≈ 16,000, ≈ 12 %, between
  * phases; why was not measured). The server runs uninstrumented through start-up and a
- * warm-up (so its JIT tiers up), then each phase counts `--requests` of one endpoint, then of the other (the order
- * alternates). Counted: user-space instructions only (the kernel's share of a request — the
+ * warm-up (so its JIT tiers up), then each phase counts `--requests` of one endpoint, then of
+ * the other (the order alternates). Counted: user-space instructions only (the kernel's share of a request — the
  * socket calls, page faults after the allocator's madvise — is not), per thread; the figures
  * are the main (JavaScript) thread's, split into JIT-compiled code and the rest of Bun (its
  * runtime, interpreter, GC, HTTP server), beside every thread's. Not a time: valgrind's CPU has
